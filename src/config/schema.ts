@@ -1,0 +1,126 @@
+import { z } from "zod";
+import { matchFieldNames } from "../routing/fields.js";
+import { durationPattern, parseDuration, parseSize, sizePattern } from "./duration.js";
+
+/**
+ * The whole config file, validated in one place before anything runs. Types come from here:
+ * `Config` is what every other module receives, already defaulted and converted.
+ */
+
+/** An id that appears in URLs and job ids: no spaces, colons or slashes. */
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, "use letters, digits, - and _");
+
+/** A whole number, also when it arrives as a string from `${PORT:-8080}`. */
+const wholeNumber = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
+
+/** Milliseconds: a number, or "500ms", "10s", "5m", "1h", "1d". */
+const duration = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(durationPattern, 'use a duration like "500ms", "10s", "5m" or "1h"').transform(parseDuration),
+]);
+
+/** Bytes: a number, or "512kb", "1mb". */
+const size = z.union([
+  z.number().int().positive(),
+  z.string().regex(sizePattern, 'use a size like "512kb" or "1mb"').transform(parseSize),
+]);
+
+const nonEmpty = z.string().min(1, "must not be empty");
+
+const retrySchema = z.strictObject({
+  /** Tries in all, the first included. */
+  attempts: wholeNumber.pipe(z.number().min(1).max(100)).default(8),
+  backoff: z.enum(["exponential", "fixed"]).default("exponential"),
+  delay: duration.default(1000),
+  maxDelay: duration.default(3_600_000),
+});
+export type RetryPolicy = z.infer<typeof retrySchema>;
+
+/** A target may override any part of the default retry policy. */
+const retryOverride = retrySchema.partial().optional();
+
+const socialboardsSource = z.strictObject({
+  type: z.literal("socialboards"),
+  /** Socialboards' "Verify Token": the GET handshake must carry it. */
+  verifyToken: nonEmpty,
+  /** When set, POSTs must carry `?token=<it>`; Socialboards signs nothing, so this is what authenticates them. */
+  urlToken: z
+    .string()
+    .optional()
+    .transform((token) => (token === "" ? undefined : token)),
+});
+const sourceSchema = z.discriminatedUnion("type", [socialboardsSource]);
+export type SourceConfig = z.infer<typeof sourceSchema>;
+
+const slackTarget = z.strictObject({
+  type: z.literal("slack"),
+  token: nonEmpty,
+  channel: nonEmpty,
+  apiUrl: z.url().optional(),
+  retry: retryOverride,
+});
+const emailTarget = z.strictObject({
+  type: z.literal("email"),
+  /** smtp://user:pass@host:587 or smtps://… */
+  smtp: z.string().regex(/^smtps?:\/\/./, "use an smtp:// or smtps:// URL"),
+  from: nonEmpty,
+  to: z.union([nonEmpty.transform((one) => [one]), z.array(nonEmpty).min(1)]),
+  retry: retryOverride,
+});
+const httpTarget = z.strictObject({
+  type: z.literal("http"),
+  url: z.url({ protocol: /^https?$/ }),
+  method: z.enum(["POST", "PUT", "PATCH"]).default("POST"),
+  headers: z.record(z.string(), z.string()).default({}),
+  timeout: duration.default(10_000),
+  retry: retryOverride,
+});
+const targetSchema = z.discriminatedUnion("type", [slackTarget, emailTarget, httpTarget]);
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type SlackTargetConfig = z.infer<typeof slackTarget>;
+export type EmailTargetConfig = z.infer<typeof emailTarget>;
+export type HttpTargetConfig = z.infer<typeof httpTarget>;
+
+/** A match value: one string, or a list meaning "any of these". */
+const matchValue = z.union([
+  z.string().transform((one) => [one]),
+  z.number().transform((one) => [String(one)]),
+  z.array(z.union([z.string(), z.number().transform(String)])).min(1),
+]);
+
+const routeSchema = z.strictObject({
+  name: z.string().optional(),
+  match: z.partialRecord(z.enum(matchFieldNames), matchValue).default({}),
+  to: z.array(id).min(1, "name at least one target"),
+  continue: z.boolean().default(false),
+});
+export type RouteConfig = z.infer<typeof routeSchema>;
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      port: wholeNumber.pipe(z.number().min(0).max(65535)).default(8080),
+      host: z.string().default("0.0.0.0"),
+      bodyLimit: size.default(1024 * 1024),
+    })
+    .prefault({}),
+  redis: z
+    .strictObject({
+      url: z.string().regex(/^rediss?:\/\//, "use a redis:// or rediss:// URL").default("redis://127.0.0.1:6379"),
+      /** Namespaces every key, so several relays can share one Redis. */
+      prefix: id.default("relay"),
+    })
+    .prefault({}),
+  workers: z
+    .strictObject({
+      /** Deliveries one worker process runs at once. */
+      concurrency: wholeNumber.pipe(z.number().min(1).max(1000)).default(10),
+    })
+    .prefault({}),
+  sources: z.record(id, sourceSchema).refine((all) => Object.keys(all).length > 0, "define at least one source"),
+  targets: z.record(id, targetSchema).default({}),
+  retry: retrySchema.prefault({}),
+  routes: z.array(routeSchema).default([]),
+});
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,68 @@
+import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import type { Config } from "../config/schema.js";
+import type { Logger } from "../log.js";
+import type { Router } from "../routing/router.js";
+import type { Source } from "../sources/source.js";
+import { type DeliveryJob, deliveryJobId, deliveryQueueName, type InboundJob, inboundQueueName, keepCompleted } from "./jobs.js";
+import { workerConnectionOptions } from "./redis.js";
+import { retryPolicyFor } from "./retry.js";
+
+/**
+ * Turns each stored webhook into normalized events and each (event, target) pair into its
+ * own delivery job. Runs in workers, not in ingest, so ingest stays one Redis write per
+ * webhook and the routing rules can change without touching what was already accepted.
+ */
+export function startRoutingWorker(deps: {
+  config: Config;
+  sources: ReadonlyMap<string, Source>;
+  router: Router;
+  logger: Logger;
+}): { close(): Promise<void> } {
+  const { config, sources, router } = deps;
+  const logger = deps.logger.child({ component: "routing" });
+  const connection = workerConnectionOptions(config.redis.url);
+  const deliveries = new Queue<DeliveryJob>(deliveryQueueName, { connection, prefix: config.redis.prefix });
+  deliveries.on("error", (error) => logger.warn({ err: error.message }, "delivery queue error"));
+
+  const worker = new Worker<InboundJob>(
+    inboundQueueName,
+    async (job: Job<InboundJob>) => {
+      const { receipt, payload } = job.data;
+      const source = sources.get(receipt.source);
+      if (!source) throw new UnrecoverableError(`source "${receipt.source}" is not in the config any more`);
+
+      const events = source.normalize(payload, receipt);
+      const jobs = events.flatMap((event) => {
+        const routed = router.match(event);
+        if (routed.length === 0) logger.debug({ eventId: event.id, type: event.type }, "event matched no route");
+        return routed.map(({ targetId, route }) => ({
+          name: targetId,
+          data: { event, targetId, route },
+          opts: {
+            jobId: deliveryJobId(event.id, targetId),
+            attempts: retryPolicyFor(config, targetId).attempts,
+            backoff: { type: "relay" },
+            removeOnComplete: keepCompleted,
+            // Kept: a delivery that gave up stays in the failed set until someone acts on it.
+            removeOnFail: false,
+          },
+        }));
+      });
+      if (jobs.length > 0) await deliveries.addBulk(jobs);
+      logger.info({ receiptId: receipt.id, events: events.length, deliveries: jobs.length }, "routed");
+      return { events: events.length, deliveries: jobs.length };
+    },
+    { connection, prefix: config.redis.prefix, concurrency: config.workers.concurrency },
+  );
+  worker.on("error", (error) => logger.warn({ err: error.message }, "routing worker error"));
+  worker.on("failed", (job, error) => {
+    if (job) logger.error({ receiptId: job.data.receipt.id, attempt: job.attemptsMade, err: error.message }, "routing failed");
+  });
+
+  return {
+    async close() {
+      await worker.close();
+      await deliveries.close();
+    },
+  };
+}

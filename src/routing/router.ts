@@ -1,0 +1,68 @@
+import type { RouteConfig } from "../config/schema.js";
+import type { RelayEvent } from "../events.js";
+import { type MatchField, matchFields } from "./fields.js";
+
+/** One event for one target: what becomes one delivery job. */
+export interface RoutedDelivery {
+  targetId: string;
+  /** The route that sent it there, for logs and for the receiver's context. */
+  route: string;
+}
+
+export interface Router {
+  /** The targets an event goes to, each once, in the order the routes name them. */
+  match(event: RelayEvent): RoutedDelivery[];
+}
+
+type EventPredicate = (event: RelayEvent) => boolean;
+
+interface CompiledRoute {
+  name: string;
+  matches: EventPredicate;
+  to: string[];
+  continue: boolean;
+}
+
+/**
+ * Compiles the route list once per config load; `match` then does no parsing or allocation
+ * beyond its result. Routes are tried in order and the first match wins, unless it says
+ * `continue: true` (the Alertmanager convention).
+ */
+export function compileRoutes(routes: readonly RouteConfig[]): Router {
+  const compiled: CompiledRoute[] = routes.map((route, index) => ({
+    name: route.name ?? `routes[${index}]`,
+    matches: compileMatch(route.match),
+    to: route.to,
+    continue: route.continue,
+  }));
+
+  return {
+    match(event) {
+      const deliveries: RoutedDelivery[] = [];
+      const seen = new Set<string>();
+      for (const route of compiled) {
+        if (!route.matches(event)) continue;
+        for (const targetId of route.to) {
+          // One job per (event, target): two routes naming one target must not send twice.
+          if (seen.has(targetId)) continue;
+          seen.add(targetId);
+          deliveries.push({ targetId, route: route.name });
+        }
+        if (!route.continue) break;
+      }
+      return deliveries;
+    },
+  };
+}
+
+function compileMatch(match: RouteConfig["match"]): EventPredicate {
+  const predicates = Object.entries(match).map(([field, values]) => {
+    const read = matchFields[field as MatchField];
+    const wanted = new Set(values);
+    return (event: RelayEvent) => {
+      const actual = read(event);
+      return actual !== undefined && wanted.has(actual);
+    };
+  });
+  return (event) => predicates.every((matches) => matches(event));
+}

@@ -1,0 +1,98 @@
+import { createServer, type RequestListener, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Config } from "./config/schema.js";
+import { createHttpApp } from "./http/app.js";
+import type { Logger } from "./log.js";
+import { startDeliveryWorker } from "./queue/delivery-worker.js";
+import { Intake } from "./queue/intake.js";
+import { createIngestConnection } from "./queue/redis.js";
+import { startRoutingWorker } from "./queue/routing-worker.js";
+import { compileRoutes } from "./routing/router.js";
+import { createSources } from "./sources/registry.js";
+import { createTargets } from "./targets/registry.js";
+
+/**
+ * `ingest` receives webhooks and stores them; `worker` routes and delivers them; `all` does
+ * both in one process. Ingest and workers share nothing but Redis, so any number of each can
+ * run on any number of machines.
+ */
+export type Role = "all" | "ingest" | "worker";
+export const roles: readonly Role[] = ["all", "ingest", "worker"];
+
+export interface RunningRelay {
+  /** Where ingest listens, e.g. http://127.0.0.1:8080 (ingest and all only). */
+  url?: string;
+  close(): Promise<void>;
+}
+
+export async function startRelay(config: Config, options: { role?: Role; logger: Logger }): Promise<RunningRelay> {
+  const { logger } = options;
+  const role = options.role ?? "all";
+  const sources = createSources(config);
+  const closers: (() => Promise<void>)[] = [];
+  let url: string | undefined;
+
+  for (const source of sources.values()) {
+    const settings = config.sources[source.id];
+    if (settings?.type === "socialboards" && !settings.urlToken) {
+      logger.warn({ source: source.id }, "no urlToken: anyone who knows the URL can post events to this source");
+    }
+  }
+
+  if (role === "all" || role === "worker") {
+    const targets = createTargets(config);
+    const router = compileRoutes(config.routes);
+    const routing = startRoutingWorker({ config, sources, router, logger });
+    const delivery = startDeliveryWorker({ config, targets, logger });
+    closers.push(async () => {
+      await Promise.all([routing.close(), delivery.close()]);
+      await Promise.all([...targets.values()].map((target) => target.close?.()));
+    });
+  }
+
+  if (role === "all" || role === "ingest") {
+    const redis = createIngestConnection(config.redis.url);
+    let redisDown = false;
+    redis.on("error", (error) => {
+      // One line per outage, not one per reconnect attempt.
+      if (!redisDown) logger.error({ err: error.message }, "Redis unreachable; webhooks get 503 until it is back");
+      redisDown = true;
+    });
+    redis.on("ready", () => {
+      if (redisDown) logger.info("Redis reachable again");
+      redisDown = false;
+    });
+    const intake = new Intake(redis, config.redis.prefix, logger);
+    const app = createHttpApp({ sources, intake, logger, bodyLimit: config.server.bodyLimit });
+    const server = await listen(app.callback(), config.server.port, config.server.host);
+    const { port } = server.address() as AddressInfo;
+    url = `http://${config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host}:${port}`;
+    logger.info({ port, sources: [...sources.keys()] }, "listening for webhooks");
+    // Closed first: stop taking webhooks before anything they depend on goes away.
+    closers.unshift(async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await intake.close();
+      redis.disconnect();
+    });
+  }
+
+  logger.info({ role, targets: Object.keys(config.targets), routes: config.routes.length }, "relay started");
+  return {
+    url,
+    async close() {
+      for (const close of closers) await close();
+    },
+  };
+}
+
+async function listen(handler: RequestListener, port: number, host: string): Promise<Server> {
+  const server = createServer(handler);
+  // Slow or stalled clients must not hold sockets forever.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}

@@ -1,0 +1,16 @@
+import type { Config } from "../config/schema.js";
+import { createSocialboardsSource } from "./socialboards.js";
+import type { Source } from "./source.js";
+
+/** Every configured source by id. A new platform is one adapter file plus one case here. */
+export function createSources(config: Config): Map<string, Source> {
+  const sources = new Map<string, Source>();
+  for (const [id, sourceConfig] of Object.entries(config.sources)) {
+    switch (sourceConfig.type) {
+      case "socialboards":
+        sources.set(id, createSocialboardsSource(id, sourceConfig));
+        break;
+    }
+  }
+  return sources;
+}

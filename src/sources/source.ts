@@ -1,0 +1,41 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { RelayEvent } from "../events.js";
+
+/** What the HTTP layer hands a source: enough to authenticate and parse, nothing Koa-specific. */
+export interface WebhookRequest {
+  query: Record<string, string | string[] | undefined>;
+  headers: IncomingHttpHeaders;
+  /** The exact bytes received: signatures are computed over these, never over re-serialized JSON. */
+  rawBody: Buffer;
+}
+
+/** The relay's record of one accepted webhook; its id keys every event and delivery made from it. */
+export interface Receipt {
+  id: string;
+  source: string;
+  receivedAt: string;
+}
+
+export type ChallengeAnswer = { ok: true; body: string } | { ok: false; status: 400 | 403; error: string };
+export type Authentication = { ok: true } | { ok: false; error: string };
+
+/**
+ * One adapter per platform. Ingest calls `authenticate` and `validate` before acknowledging a
+ * webhook; workers call `normalize` later on the stored payload. Keeping `normalize` pure means
+ * a payload the relay misreads today can be replayed through a fixed adapter tomorrow.
+ */
+export interface Source {
+  readonly id: string;
+  readonly type: string;
+  /** The GET verification handshake, for platforms that have one. */
+  answerChallenge?(query: WebhookRequest["query"]): ChallengeAnswer;
+  /** Is this POST from the platform? (URL token, signature …) */
+  authenticate(request: WebhookRequest): Authentication;
+  /** Checks the platform's envelope and counts its events; throws InvalidPayload when it is not one. */
+  validate(body: unknown): { events: number };
+  /** The stored payload as normalized events, one per platform event, in payload order. */
+  normalize(payload: unknown, receipt: Receipt): RelayEvent[];
+}
+
+/** The body is JSON but not this platform's payload: the HTTP layer answers 400 with the message. */
+export class InvalidPayload extends Error {}

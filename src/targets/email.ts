@@ -1,0 +1,46 @@
+import nodemailer from "nodemailer";
+import type { EmailTargetConfig } from "../config/schema.js";
+import { renderEmail } from "../messages/email.js";
+import { PermanentFailure, RetryLater, type Target } from "./target.js";
+
+/** Connection-level failures nodemailer reports: the server may be back on the next try. */
+const transientCodes = new Set(["ECONNECTION", "ETIMEDOUT", "ESOCKET", "EDNS", "ECONNRESET", "ECONNREFUSED"]);
+
+export function createEmailTarget(id: string, config: EmailTargetConfig): Target {
+  const transport = nodemailer.createTransport({
+    url: config.smtp,
+    pool: true,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  });
+
+  return {
+    id,
+    type: "email",
+    async send(message) {
+      const { subject, text, html } = renderEmail(message);
+      try {
+        const info = await transport.sendMail({ from: config.from, to: config.to, subject, text, html });
+        return { detail: `accepted by SMTP as ${info.messageId}` };
+      } catch (error) {
+        throw classifySmtpError(error);
+      }
+    },
+    async close() {
+      transport.close();
+    },
+  };
+}
+
+function classifySmtpError(error: unknown): Error {
+  const { responseCode, code, message } = error as { responseCode?: number; code?: string; message?: string };
+  // SMTP's own split: 4xx replies are temporary by definition, 5xx are final.
+  if (responseCode !== undefined) {
+    const reason = `SMTP ${responseCode}`;
+    return responseCode >= 500 ? new PermanentFailure(reason) : new RetryLater(reason);
+  }
+  if (code && transientCodes.has(code)) return new RetryLater(`SMTP unreachable (${code})`);
+  if (code === "EAUTH") return new PermanentFailure("SMTP login refused: check the credentials in smtp");
+  return new RetryLater(`SMTP: ${code ?? message ?? "unknown error"}`);
+}

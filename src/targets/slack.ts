@@ -1,0 +1,65 @@
+import {
+  LogLevel,
+  WebAPIHTTPError,
+  WebAPIPlatformError,
+  WebAPIRateLimitedError,
+  WebAPIRequestError,
+  WebClient,
+} from "@slack/web-api";
+import type { SlackTargetConfig } from "../config/schema.js";
+import { renderSlack } from "../messages/slack.js";
+import { PermanentFailure, RetryLater, type Target } from "./target.js";
+
+/** Slack errors that say "not now" rather than "never": everything else needs a config change. */
+const transientSlackErrors = new Set([
+  "ratelimited",
+  "internal_error",
+  "fatal_error",
+  "service_unavailable",
+  "request_timeout",
+  "team_added_to_org",
+]);
+
+export function createSlackTarget(id: string, config: SlackTargetConfig): Target {
+  const client = new WebClient(config.token, {
+    ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
+    // Our queue owns retries, so that every attempt is counted, logged and bounded in one place.
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 10_000,
+    logLevel: LogLevel.ERROR,
+  });
+
+  return {
+    id,
+    type: "slack",
+    async send(message) {
+      const { text, blocks } = renderSlack(message);
+      try {
+        const result = await client.chat.postMessage({ channel: config.channel, text, blocks, unfurl_links: false });
+        return { detail: `posted to ${result.channel ?? config.channel} at ${result.ts ?? "?"}` };
+      } catch (error) {
+        throw classifySlackError(error);
+      }
+    },
+  };
+}
+
+function classifySlackError(error: unknown): Error {
+  if (error instanceof WebAPIRateLimitedError) {
+    return new RetryLater("Slack rate limit", error.retryAfter * 1000);
+  }
+  if (error instanceof WebAPIPlatformError) {
+    const code = error.data.error;
+    return transientSlackErrors.has(code) ? new RetryLater(`Slack: ${code}`) : new PermanentFailure(`Slack: ${code}`);
+  }
+  if (error instanceof WebAPIHTTPError) {
+    const retryable = error.statusCode >= 500 || error.statusCode === 408 || error.statusCode === 429;
+    const reason = `Slack answered HTTP ${error.statusCode}`;
+    return retryable ? new RetryLater(reason) : new PermanentFailure(reason);
+  }
+  if (error instanceof WebAPIRequestError) {
+    return new RetryLater(`Slack unreachable: ${error.original.message}`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
