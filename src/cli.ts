@@ -45,7 +45,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function parseCommandArgs(args: string[]) {
-  const { values } = parseArgs({ args, options: { config: { type: "string" }, role: { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: "string" }, role: { type: "string" } },
+    strict: true,
+  });
   if (values.role !== undefined && !roles.includes(values.role as Role)) {
     throw new Error(`--role must be one of ${roles.join(", ")}`);
   }

@@ -11,7 +11,17 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
     level: options.level ?? process.env.LOG_LEVEL ?? "info",
     base: { service: "ticket-relay" },
     redact: {
-      paths: ["token", "*.token", "verifyToken", "*.verifyToken", "urlToken", "*.urlToken", "smtp", "*.smtp", "*.authorization"],
+      paths: [
+        "token",
+        "*.token",
+        "verifyToken",
+        "*.verifyToken",
+        "urlToken",
+        "*.urlToken",
+        "smtp",
+        "*.smtp",
+        "*.authorization",
+      ],
       censor: "[redacted]",
     },
   };

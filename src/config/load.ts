@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
-import { isNode, LineCounter, parseDocument, type Document } from "yaml";
+import { type Document, isNode, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
-import { type ConfigProblem, ConfigError, closestName, formatKey } from "./errors.js";
+import { matchFieldNames } from "../routing/fields.js";
+import { ConfigError, type ConfigProblem, closestName, formatKey } from "./errors.js";
 import { interpolate } from "./interpolate.js";
 import { type Config, configSchema } from "./schema.js";
 
@@ -61,35 +62,46 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0] as string] : issue.path;
       problems.push(locate(path, describeIssue(issue)));
     }
-    throw new ConfigError(problems);
   }
-  problems.push(...crossReferenceProblems(parsed.data).map((p) => locate(p.path, p.message)));
-  if (problems.length > 0) throw new ConfigError(problems);
+  problems.push(...crossReferenceProblems(value).map((p) => locate(p.path, p.message)));
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
 
   const config = parsed.data;
   if (env.PORT) config.server.port = Number(env.PORT);
   return config;
 }
 
-/** What zod cannot see alone: names that must refer to something defined elsewhere in the file. */
-function crossReferenceProblems(config: Config): { path: PropertyKey[]; message: string }[] {
+/**
+ * What zod cannot see alone: names that must refer to something defined elsewhere in the file.
+ * Reads the unvalidated value defensively, so these problems are listed along with the others.
+ */
+function crossReferenceProblems(value: unknown): { path: PropertyKey[]; message: string }[] {
   const problems: { path: PropertyKey[]; message: string }[] = [];
-  const targetIds = Object.keys(config.targets);
-  const sourceIds = Object.keys(config.sources);
-  config.routes.forEach((route, r) => {
-    route.to.forEach((target, t) => {
-      if (!(target in config.targets)) {
+  const root = asRecord(value);
+  const targetIds = Object.keys(asRecord(root.targets));
+  const sourceIds = Object.keys(asRecord(root.sources));
+  const routes = Array.isArray(root.routes) ? root.routes : [];
+  routes.forEach((route: unknown, r) => {
+    const { to, match } = asRecord(route);
+    (Array.isArray(to) ? to : []).forEach((target: unknown, t) => {
+      if (typeof target === "string" && !targetIds.includes(target)) {
         problems.push({ path: ["routes", r, "to", t], message: unknownName("target", target, targetIds) });
       }
     });
-    route.match.source?.forEach((source, s) => {
-      if (!(source in config.sources)) {
-        const path = ["routes", r, "match", "source", ...(route.match.source?.length === 1 ? [] : [s])];
-        problems.push({ path, message: unknownName("source", source, sourceIds) });
+    const source = asRecord(match).source;
+    const named = typeof source === "string" ? [source] : Array.isArray(source) ? source : [];
+    named.forEach((id: unknown, s) => {
+      if (typeof id === "string" && !sourceIds.includes(id)) {
+        const path = ["routes", r, "match", "source", ...(Array.isArray(source) ? [s] : [])];
+        problems.push({ path, message: unknownName("source", id, sourceIds) });
       }
     });
   });
   return problems;
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 function unknownName(kind: string, name: string, known: string[]): string {
@@ -99,11 +111,25 @@ function unknownName(kind: string, name: string, known: string[]): string {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === "unrecognized_keys") {
-    return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const key = issue.keys[0] as string;
+      if (issue.path.at(-1) === "match") return unknownName("match field", key, matchFieldNames);
+      return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+    }
+    case "invalid_type":
+      return issue.input === undefined ? "required" : issue.message;
+    case "invalid_key":
+      return issue.issues[0] ? describeIssue(issue.issues[0]) : issue.message;
+    case "invalid_union": {
+      // Say why the most promising alternative failed ("use a duration like …"), not just "Invalid input".
+      const reasons = issue.errors.flat();
+      const telling = reasons.find((reason) => reason.code !== "invalid_type") ?? reasons[0];
+      return telling ? describeIssue(telling) : issue.message;
+    }
+    default:
+      return issue.message;
   }
-  if (issue.code === "invalid_type" && issue.input === undefined) return "required";
-  return issue.message;
 }
 
 /** The line of the deepest node on `path` that exists in the document. */

@@ -106,7 +106,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   redis: z
     .strictObject({
-      url: z.string().regex(/^rediss?:\/\//, "use a redis:// or rediss:// URL").default("redis://127.0.0.1:6379"),
+      url: z
+        .string()
+        .regex(/^rediss?:\/\//, "use a redis:// or rediss:// URL")
+        .default("redis://127.0.0.1:6379"),
       /** Namespaces every key, so several relays can share one Redis. */
       prefix: id.default("relay"),
     })

@@ -11,11 +11,9 @@ import { nextRetryDelay, retryPolicyFor } from "./retry.js";
  * Sends each delivery job to its target. Retry, backoff and the log of every attempt live
  * here, once, for every kind of target.
  */
-export function startDeliveryWorker(deps: {
-  config: Config;
-  targets: ReadonlyMap<string, Target>;
-  logger: Logger;
-}): { close(): Promise<void> } {
+export function startDeliveryWorker(deps: { config: Config; targets: ReadonlyMap<string, Target>; logger: Logger }): {
+  close(): Promise<void>;
+} {
   const { config, targets } = deps;
   const logger = deps.logger.child({ component: "delivery" });
 
@@ -28,7 +26,10 @@ export function startDeliveryWorker(deps: {
       const attempt = job.attemptsMade + 1;
       try {
         const receipt = await target.send(describeEvent(event), { deliveryId: job.id ?? "", attempt, route, event });
-        logger.info({ deliveryId: job.id, target: targetId, route, type: event.type, attempt, detail: receipt.detail }, "delivered");
+        logger.info(
+          { deliveryId: job.id, target: targetId, route, type: event.type, attempt, detail: receipt.detail },
+          "delivered",
+        );
         return receipt;
       } catch (error) {
         // BullMQ's way of saying "do not retry": the job goes straight to the failed set.
@@ -41,8 +42,10 @@ export function startDeliveryWorker(deps: {
       prefix: config.redis.prefix,
       concurrency: config.workers.concurrency,
       settings: {
-        backoffStrategy: (attemptsMade, _type, error, job) =>
-          nextRetryDelay(retryPolicyFor(config, (job?.data as DeliveryJob).targetId), attemptsMade, error),
+        backoffStrategy: (attemptsMade, _type, error, job) => {
+          const targetId = (job?.data as DeliveryJob | undefined)?.targetId ?? "";
+          return nextRetryDelay(retryPolicyFor(config, targetId), attemptsMade, error);
+        },
       },
     },
   );

@@ -3,7 +3,14 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import type { Router } from "../routing/router.js";
 import type { Source } from "../sources/source.js";
-import { type DeliveryJob, deliveryJobId, deliveryQueueName, type InboundJob, inboundQueueName, keepCompleted } from "./jobs.js";
+import {
+  type DeliveryJob,
+  deliveryJobId,
+  deliveryQueueName,
+  type InboundJob,
+  inboundQueueName,
+  keepCompleted,
+} from "./jobs.js";
 import { workerConnectionOptions } from "./redis.js";
 import { retryPolicyFor } from "./retry.js";
 
@@ -56,7 +63,8 @@ export function startRoutingWorker(deps: {
   );
   worker.on("error", (error) => logger.warn({ err: error.message }, "routing worker error"));
   worker.on("failed", (job, error) => {
-    if (job) logger.error({ receiptId: job.data.receipt.id, attempt: job.attemptsMade, err: error.message }, "routing failed");
+    if (job)
+      logger.error({ receiptId: job.data.receipt.id, attempt: job.attemptsMade, err: error.message }, "routing failed");
   });
 
   return {

@@ -38,7 +38,10 @@ const itemSchema = z.looseObject({
   Ticket: ticketSchema.nullish(),
 });
 
-export function createSocialboardsSource(sourceId: string, config: Extract<SourceConfig, { type: "socialboards" }>): Source {
+export function createSocialboardsSource(
+  sourceId: string,
+  config: Extract<SourceConfig, { type: "socialboards" }>,
+): Source {
   return {
     id: sourceId,
     type: "socialboards",

@@ -1,6 +1,6 @@
 import type { HttpTargetConfig } from "../config/schema.js";
 import type { Message } from "../messages/message.js";
-import { PermanentFailure, RetryLater, type DeliveryContext, type Target } from "./target.js";
+import { type DeliveryContext, PermanentFailure, RetryLater, type Target } from "./target.js";
 
 const userAgent = "ticket-relay/0.1";
 
@@ -25,7 +25,8 @@ export function createHttpTarget(id: string, config: HttpTargetConfig): Target {
           signal: AbortSignal.timeout(config.timeout),
         });
       } catch (error) {
-        const reason = (error as Error).name === "TimeoutError" ? `no answer within ${config.timeout} ms` : (error as Error).message;
+        const reason =
+          (error as Error).name === "TimeoutError" ? `no answer within ${config.timeout} ms` : (error as Error).message;
         throw new RetryLater(`HTTP ${id}: ${reason}`);
       }
       // Drain the body so the connection can be reused; its content is not ours to log.

@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../src/config/errors.js";
+import { parseConfig } from "../src/config/load.js";
+
+const env = { VERIFY: "verify-secret", SLACK: "xoxb-test", SMTP: "smtp://127.0.0.1:2525" };
+
+const valid = `
+sources:
+  socialboards:
+    type: socialboards
+    verifyToken: \${VERIFY}
+targets:
+  support-slack: { type: slack, token: "\${SLACK}", channel: "#support" }
+  oncall-email: { type: email, smtp: "\${SMTP}", from: "Relay <relay@example.com>", to: oncall@example.com }
+  crm: { type: http, url: "https://crm.example.com/hooks", timeout: 5s }
+routes:
+  - name: pending
+    match: { event: ticket_status_change, status: [pending, closed] }
+    to: [support-slack, oncall-email]
+    continue: true
+  - to: [crm]
+`;
+
+function problemsOf(text: string, environment: NodeJS.ProcessEnv = env): string[] {
+  try {
+    parseConfig(text, "relay.yaml", environment);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message.split("\n");
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("fills in documented defaults and converts units", () => {
+    const config = parseConfig(valid, "relay.yaml", env);
+    expect(config.server).toEqual({ port: 8080, host: "0.0.0.0", bodyLimit: 1024 * 1024 });
+    expect(config.redis).toEqual({ url: "redis://127.0.0.1:6379", prefix: "relay" });
+    expect(config.retry).toEqual({ attempts: 8, backoff: "exponential", delay: 1000, maxDelay: 3_600_000 });
+    expect(config.targets.crm).toMatchObject({ method: "POST", headers: {}, timeout: 5000 });
+    expect(config.targets["oncall-email"]).toMatchObject({ to: ["oncall@example.com"] });
+    expect(config.routes[1]).toMatchObject({ match: {}, continue: false });
+  });
+
+  it("takes secrets from the environment, with defaults", () => {
+    const text = `${valid}\nredis: { url: "\${REDIS_URL:-redis://cache:6379}" }\n`;
+    const config = parseConfig(text, "relay.yaml", env);
+    expect(config.sources.socialboards).toMatchObject({ verifyToken: "verify-secret" });
+    expect(config.redis.url).toBe("redis://cache:6379");
+    expect(parseConfig(text, "relay.yaml", { ...env, REDIS_URL: "redis://other:1" }).redis.url).toBe("redis://other:1");
+  });
+
+  it("lets PORT override server.port", () => {
+    expect(parseConfig(valid, "relay.yaml", { ...env, PORT: "9999" }).server.port).toBe(9999);
+  });
+
+  it("names the file, line and key of an unknown target and suggests the right one", () => {
+    const typo = valid.replace("to: [support-slack, oncall-email]", "to: [suport-slack, oncall-email]");
+    expect(problemsOf(typo)).toEqual([
+      'relay.yaml:13:10 routes[0].to[0]: unknown target "suport-slack" — did you mean "support-slack"?',
+    ]);
+  });
+
+  it("reports an unset variable once, where it is used", () => {
+    const problems = problemsOf(valid, { ...env, SLACK: undefined });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      /^relay\.yaml:7:\d+ targets\.support-slack\.token: environment variable SLACK is not set/,
+    );
+  });
+
+  it("rejects unknown keys, naming the key", () => {
+    const problems = problemsOf(valid.replace('channel: "#support"', 'chanel: "#support"'));
+    expect(problems).toContainEqual(
+      expect.stringMatching(/^relay\.yaml:7:\d+ targets\.support-slack\.chanel: unknown key "chanel"/),
+    );
+    expect(problems).toContainEqual(expect.stringMatching(/targets\.support-slack\.channel: required/));
+  });
+
+  it("rejects match keys it does not know, so a typo cannot make a route that never matches", () => {
+    const problems = problemsOf(valid.replace("status: [pending, closed]", "staus: [pending, closed]"));
+    expect(problems.join("\n")).toMatch(/routes\[0\]\.match\.staus/);
+  });
+
+  it("lists every problem at once", () => {
+    const broken = valid
+      .replace("type: slack", "type: carrier-pigeon")
+      .replace("timeout: 5s", "timeout: soon")
+      .replace("to: [crm]", "to: [crm, nobody]");
+    const problems = problemsOf(broken);
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(
+      /targets\.support-slack\.type: Invalid discriminator value. Expected 'slack' \| 'email' \| 'http'/,
+    );
+    expect(problems[1]).toMatch(/targets\.crm\.timeout: use a duration/);
+    expect(problems[2]).toMatch(
+      /routes\[1\]\.to\[1\]: unknown target "nobody" \(defined: support-slack, oncall-email, crm\)/,
+    );
+  });
+
+  it.each([
+    ["a bad duration", valid.replace("timeout: 5s", "timeout: 5 parsecs"), /timeout: use a duration/],
+    [
+      "a source id that cannot be a URL segment",
+      valid.replace("  socialboards:\n", "  social boards:\n"),
+      /use letters, digits/,
+    ],
+    [
+      "an empty verify token",
+      valid.replace(`verifyToken: ${"$"}{VERIFY}`, 'verifyToken: ""'),
+      /verifyToken: must not be empty/,
+    ],
+    [
+      "an http target without a URL scheme",
+      valid.replace("https://crm.example.com/hooks", "crm.example.com"),
+      /targets\.crm\.url/,
+    ],
+    ["no sources", "targets: {}\n", /sources: required/],
+    ["invalid YAML", "sources: [\n", /relay\.yaml:\d+:\d+ YAML:/],
+  ])("rejects %s", (_, text, expected) => {
+    expect(problemsOf(text).join("\n")).toMatch(expected);
+  });
+});

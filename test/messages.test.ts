@@ -1,0 +1,99 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import type { RelayEvent } from "../src/events.js";
+import { describeEvent } from "../src/messages/describe.js";
+import { renderEmail } from "../src/messages/email.js";
+import { renderSlack } from "../src/messages/slack.js";
+import { createSocialboardsSource } from "../src/sources/socialboards.js";
+
+const payload = JSON.parse(
+  readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8"),
+);
+const source = createSocialboardsSource("socialboards", { type: "socialboards", verifyToken: "x" });
+const [statusChange] = source.normalize(payload, {
+  id: "r",
+  source: "socialboards",
+  receivedAt: "2026-11-24T10:00:00Z",
+}) as [RelayEvent];
+
+describe("default message for a status change", () => {
+  const message = describeEvent(statusChange);
+
+  it("says in one line which ticket moved from which status to which", () => {
+    expect(message.title).toBe('Ticket #4478963 "Cat is ill": open → pending');
+  });
+
+  it("lists the author, category and an excerpt, and links to the ticket", () => {
+    expect(message.fields).toEqual(
+      expect.arrayContaining([
+        { label: "Status", value: "open → pending" },
+        { label: "Author", value: "Robert Baker" },
+        { label: "Category", value: "Other cases" },
+      ]),
+    );
+    expect(message.excerpt).toBe("I want to take my cat to a vet");
+    expect(message.link?.url).toBe("https://inbox.socialboards.com/yourCompany/tickets?ticketId=4478963");
+  });
+
+  it("renders Slack text and blocks with the same content", () => {
+    const slack = renderSlack(message);
+    expect(slack.text).toBe('Ticket #4478963 "Cat is ill": open → pending');
+    const json = JSON.stringify(slack.blocks);
+    for (const part of ["Robert Baker", "Other cases", "I want to take my cat to a vet", "ticketId=4478963"]) {
+      expect(json).toContain(part);
+    }
+  });
+
+  it("renders an email with subject, text and HTML parts", () => {
+    const email = renderEmail(message);
+    expect(email.subject).toBe('Ticket #4478963 "Cat is ill": open → pending');
+    expect(email.text).toContain("Author: Robert Baker");
+    expect(email.html).toContain('<th align="left">Category</th><td>Other cases</td>');
+    expect(email.html).toContain('href="https://inbox.socialboards.com/yourCompany/tickets?ticketId=4478963"');
+  });
+});
+
+describe("text from a payload", () => {
+  const hostile: RelayEvent = {
+    ...statusChange,
+    link: "javascript:alert(1)",
+    ticket: {
+      id: "1",
+      title: "<!channel> & <script>alert('x')</script>",
+      author: { name: "Eve <@U123>" },
+      message: "line one\r\nSubject: spoofed",
+    },
+    ticketId: "1",
+  };
+  const message = describeEvent(hostile);
+
+  it("cannot mention a Slack channel or user, or inject a link", () => {
+    const slack = renderSlack(message);
+    // Slack parses control sequences in mrkdwn and in the top-level text, not in plain_text.
+    const parsed = [slack.text, ...mrkdwnTexts(slack.blocks)].join("\n");
+    expect(parsed).not.toMatch(/<[!@#]/);
+    expect(slack.text).toContain("&lt;!channel&gt; &amp; &lt;script&gt;");
+    expect(parsed).toContain("Eve &lt;@U123&gt;");
+  });
+
+  it("cannot inject HTML into an email", () => {
+    const email = renderEmail(message);
+    expect(email.html).not.toContain("<script>");
+    expect(email.html).toContain("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
+    expect(email.subject).not.toMatch(/[\r\n]/);
+  });
+
+  it("never turns a non-web link into a button or an anchor", () => {
+    expect(message.link).toBeUndefined();
+    expect(JSON.stringify(renderSlack(message).blocks)).not.toContain("javascript:");
+    expect(renderEmail(message).html).not.toContain("javascript:");
+  });
+});
+
+function mrkdwnTexts(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap(mrkdwnTexts);
+  if (node === null || typeof node !== "object") return [];
+  const record = node as Record<string, unknown>;
+  const own = record.type === "mrkdwn" && typeof record.text === "string" ? [record.text] : [];
+  return [...own, ...Object.values(record).flatMap(mrkdwnTexts)];
+}

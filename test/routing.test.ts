@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../src/config/load.js";
+import type { RelayEvent } from "../src/events.js";
+import { compileRoutes } from "../src/routing/router.js";
+
+const statusChange: RelayEvent = {
+  id: "r1.0",
+  source: "socialboards",
+  sourceType: "socialboards",
+  type: "ticket_status_change",
+  receivedAt: "2026-11-24T10:00:00.000Z",
+  community: "yourCompany",
+  ticketId: "4478963",
+  previousStatus: "open",
+  status: "pending",
+  ticket: { id: "4478963", title: "Cat is ill", status: "pending", category: "Other cases" },
+  raw: {},
+};
+
+/** Routes as a user writes them, so the test covers the schema's value forms too. */
+function routerFor(routesYaml: string) {
+  const config = parseConfig(
+    `sources: { socialboards: { type: socialboards, verifyToken: x } }
+targets:
+  slack: { type: http, url: "http://127.0.0.1/slack" }
+  email: { type: http, url: "http://127.0.0.1/email" }
+  crm: { type: http, url: "http://127.0.0.1/crm" }
+routes:
+${routesYaml}`,
+    "routes.yaml",
+    {},
+  );
+  return compileRoutes(config.routes);
+}
+
+const targetsOf = (routesYaml: string, event: RelayEvent) =>
+  routerFor(routesYaml)
+    .match(event)
+    .map((d) => d.targetId);
+
+describe("route matching", () => {
+  it.each([
+    [
+      "an exact status change",
+      "- match: { event: ticket_status_change, previousStatus: open, status: pending }\n  to: [slack]",
+      ["slack"],
+    ],
+    ["any of a list", "- match: { status: [closed, pending] }\n  to: [slack]", ["slack"]],
+    ["a route without match (everything)", "- to: [crm]", ["crm"]],
+    ["a category", '- match: { category: "Other cases" }\n  to: [email]', ["email"]],
+    ["the source id", "- match: { source: socialboards }\n  to: [crm]", ["crm"]],
+    [
+      "no route when one field differs",
+      "- match: { event: ticket_status_change, previousStatus: pending }\n  to: [slack]",
+      [],
+    ],
+    ["no route when a field is absent from the event", "- match: { sentiment: question }\n  to: [slack]", []],
+  ])("matches %s", (_, routes, expected) => {
+    expect(targetsOf(routes, statusChange)).toEqual(expected);
+  });
+
+  it("stops at the first matching route unless it says continue", () => {
+    const routes = "- match: { status: pending }\n  to: [slack]\n- to: [crm]";
+    expect(targetsOf(routes, statusChange)).toEqual(["slack"]);
+    expect(targetsOf(routes.replace("to: [slack]", "to: [slack]\n  continue: true"), statusChange)).toEqual([
+      "slack",
+      "crm",
+    ]);
+  });
+
+  it("skips routes that do not match and takes the next", () => {
+    const routes = "- match: { status: closed }\n  to: [slack]\n- match: { status: pending }\n  to: [email]";
+    expect(targetsOf(routes, statusChange)).toEqual(["email"]);
+  });
+
+  it("sends an event to a target once even when two routes name it", () => {
+    const routes = "- name: first\n  to: [slack, email]\n  continue: true\n- name: second\n  to: [email, crm]";
+    expect(routerFor(routes).match(statusChange)).toEqual([
+      { targetId: "slack", route: "first" },
+      { targetId: "email", route: "first" },
+      { targetId: "crm", route: "second" },
+    ]);
+  });
+
+  it("names unnamed routes by position", () => {
+    expect(routerFor("- to: [crm]").match(statusChange)).toEqual([{ targetId: "crm", route: "routes[0]" }]);
+  });
+});
