@@ -19,6 +19,8 @@ import { createTargets } from "./targets/registry.js";
 export type Role = "all" | "ingest" | "worker";
 export const roles: readonly Role[] = ["all", "ingest", "worker"];
 
+const startupWaitMs = 5000;
+
 export interface RunningRelay {
   /** Where ingest listens, e.g. http://127.0.0.1:8080 (ingest and all only). */
   url?: string;
@@ -63,6 +65,10 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
       redisDown = false;
     });
     const intake = new Intake(redis, config.redis.prefix, logger);
+    // Take webhooks only once they can be stored; if Redis is down at start, serve 503s meanwhile.
+    if (!(await intake.waitUntilReady(startupWaitMs))) {
+      logger.warn({ waitedMs: startupWaitMs }, "starting without Redis; webhooks get 503 until it is reachable");
+    }
     const app = createHttpApp({ sources, intake, logger, bodyLimit: config.server.bodyLimit });
     const server = await listen(app.callback(), config.server.port, config.server.host);
     const { port } = server.address() as AddressInfo;

@@ -48,6 +48,21 @@ export class Intake {
     }
   }
 
+  /** Resolves true once the connection is ready, or false after `ms`. */
+  waitUntilReady(ms: number): Promise<boolean> {
+    if (this.redis.status === "ready") return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ready: boolean) => {
+        clearTimeout(timer);
+        this.redis.off("ready", onReady);
+        resolve(ready);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), ms);
+      this.redis.on("ready", onReady);
+    });
+  }
+
   /** Is Redis answering now? For /readyz. */
   async ping(): Promise<boolean> {
     if (this.redis.status !== "ready") return false;
