@@ -9,7 +9,11 @@ import { createSocialboardsSource } from "../src/sources/socialboards.js";
 const payload = JSON.parse(
   readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8"),
 );
-const source = createSocialboardsSource("socialboards", { type: "socialboards", verifyToken: "x" });
+const source = createSocialboardsSource("socialboards", {
+  type: "socialboards",
+  verifyToken: "x",
+  urlToken: undefined,
+});
 const [statusChange] = source.normalize(payload, {
   id: "r",
   source: "socialboards",
