@@ -1,30 +1,55 @@
 /**
  * The normalized event: the one shape every module after `sources/` speaks. A source adapter
  * turns each platform event into one of these; routing matches on it, messages describe it,
- * targets deliver it. Platform-specific detail stays reachable in `raw`.
+ * targets deliver it. Platform-specific detail stays reachable in `raw`. Every field but the
+ * first few is optional: an adapter fills in what the payload carries and nothing else.
+ * docs/events.md lists which field each source fills for each event type.
  */
 export interface RelayEvent {
   /** `<receiptId>.<index>`: unique per event and stable across retries, so it can key deliveries. */
   id: string;
   /** The source's id in the config (`sources.<id>`), which is also its endpoint `/webhooks/<id>`. */
   source: string;
-  /** The adapter that parsed it: `socialboards`. */
+  /** The adapter that parsed it: `socialboards`, `sonar`, `generic`. */
   sourceType: string;
-  /** The platform's own event name, e.g. `ticket_status_change`. */
+  /** The platform's own event name, e.g. `ticket_status_change`, `customer_unsubscribed`. */
   type: string;
+  /**
+   * False when the adapter does not know this event type: it is still routed, by its raw name,
+   * and described from whatever common fields it has. A platform's new event is never an error.
+   */
+  known: boolean;
   /** When the relay accepted the webhook (ISO 8601). */
   receivedAt: string;
-  /** When the platform says it happened, where the payload says (ISO 8601). */
+  /** When the platform says it happened, where the payload says. */
   occurredAt?: string;
-  /** Socialboards `CommunityName`: the account the event belongs to. */
+  /** The account the event belongs to (Socialboards `CommunityName`). */
   community?: string;
   ticketId?: string;
-  /** A link a support agent can open, e.g. Socialboards' `InboxLink`. */
+  /** A link a support agent can open: Socialboards' `InboxLink`, Sonar's thread link. */
   link?: string;
   ticket?: TicketSummary;
-  /** For status changes: the status before and after. */
+  /** Status before and after, for status changes (ticket or chat). */
   previousStatus?: string;
   status?: string;
+  /** The category's name after a change; before it, only what the payload gives (an id). */
+  category?: string;
+  previousCategory?: string;
+  /** Tags now, and what a tag event added or removed. */
+  tags?: string[];
+  tagsAdded?: string[];
+  tagsRemoved?: string[];
+  /** Who did what this event reports: a reply's or note's author, a message's sender. */
+  author?: Person;
+  /** The words the event carries: a reply, a note, a chat or SMS message. */
+  message?: EventMessage;
+  /** The customer the event is about. */
+  customer?: Person;
+  /** The team member the customer or conversation is assigned to. */
+  assignee?: Person;
+  conversationId?: string;
+  /** A state other than a ticket status: Sonar's customer state, a chat's bot/agent takeover. */
+  state?: string;
   /** The platform's own JSON for this one event (for Socialboards, the item of `Events`). */
   raw: unknown;
 }
@@ -43,6 +68,17 @@ export interface TicketSummary {
 }
 
 export interface Person {
+  id?: string;
   name?: string;
   email?: string;
+  phone?: string;
+}
+
+export interface EventMessage {
+  kind: "reply" | "note" | "chat" | "sms";
+  id?: string;
+  /** Plain text, straight from the payload. */
+  text?: string;
+  /** For SMS: from the customer (`inbound`) or to them (`outbound`). */
+  direction?: "inbound" | "outbound";
 }

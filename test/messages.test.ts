@@ -4,7 +4,7 @@ import type { RelayEvent } from "../src/events.js";
 import { describeEvent } from "../src/messages/describe.js";
 import { renderEmail } from "../src/messages/email.js";
 import { renderSlack } from "../src/messages/slack.js";
-import { createSocialboardsSource } from "../src/sources/socialboards.js";
+import { createSocialboardsSource } from "../src/sources/socialboards/source.js";
 
 const payload = JSON.parse(
   readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8"),

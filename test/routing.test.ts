@@ -8,6 +8,7 @@ const statusChange: RelayEvent = {
   source: "socialboards",
   sourceType: "socialboards",
   type: "ticket_status_change",
+  known: true,
   receivedAt: "2026-11-24T10:00:00.000Z",
   community: "yourCompany",
   ticketId: "4478963",

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createSocialboardsSource } from "../src/sources/socialboards.js";
+import { createSocialboardsSource } from "../src/sources/socialboards/source.js";
 import { InvalidPayload } from "../src/sources/source.js";
 
 const fixture = (name: string): unknown =>

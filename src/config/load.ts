@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { type Document, isNode, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
-import { matchFieldNames } from "../routing/fields.js";
 import { ConfigError, type ConfigProblem, closestName, formatKey } from "./errors.js";
 import { interpolate } from "./interpolate.js";
 import { type Config, configSchema } from "./schema.js";
@@ -113,8 +112,6 @@ function unknownName(kind: string, name: string, known: string[]): string {
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "unrecognized_keys": {
-      const key = issue.keys[0] as string;
-      if (issue.path.at(-1) === "match") return unknownName("match field", key, matchFieldNames);
       return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
     }
     case "invalid_type":

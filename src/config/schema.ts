@@ -1,6 +1,8 @@
 import { z } from "zod";
-import { matchFieldNames } from "../routing/fields.js";
+import { type MatchCondition, type MatchOperators, operatorNames } from "../routing/conditions.js";
+import { isMatchKey, matchFieldNames } from "../routing/fields.js";
 import { durationPattern, parseDuration, parseSize, sizePattern } from "./duration.js";
+import { closestName } from "./errors.js";
 
 /**
  * The whole config file, validated in one place before anything runs. Types come from here:
@@ -81,16 +83,40 @@ export type SlackTargetConfig = z.infer<typeof slackTarget>;
 export type EmailTargetConfig = z.infer<typeof emailTarget>;
 export type HttpTargetConfig = z.infer<typeof httpTarget>;
 
-/** A match value: one string, or a list meaning "any of these". */
-const matchValue = z.union([
-  z.string().transform((one) => [one]),
-  z.number().transform((one) => [String(one)]),
-  z.array(z.union([z.string(), z.number().transform(String)])).min(1),
-]);
+/**
+ * A match condition (routing/conditions.ts): a value, a list meaning "any of these", or an
+ * object of operators. Regexes are checked here, so a bad one is a config error with its line.
+ */
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const scalarList = z.array(scalar).min(1, "list at least one value");
+const matchOperators: z.ZodType<MatchOperators> = z
+  .strictObject({
+    get not() {
+      return matchCondition.optional();
+    },
+    in: scalarList.optional(),
+    contains: z.union([scalar, scalarList]).optional(),
+    regex: z.string().refine(isValidRegex, "not a valid regular expression").optional(),
+    glob: z.string().optional(),
+    exists: z.boolean().optional(),
+    gt: z.number().optional(),
+    gte: z.number().optional(),
+    lt: z.number().optional(),
+    lte: z.number().optional(),
+  })
+  .refine((operators) => Object.keys(operators).length > 0, `name an operator: ${operatorNames.join(", ")}`);
+const matchCondition: z.ZodType<MatchCondition> = z.union([scalar, scalarList, matchOperators]);
+
+const matchKey = z.string().superRefine((key, context) => {
+  if (isMatchKey(key)) return;
+  const guess = closestName(key, matchFieldNames);
+  const hint = guess ? ` — did you mean "${guess}"?` : " (a field from docs/configuration.md, or payload.<path>)";
+  context.addIssue({ code: "custom", message: `unknown match field "${key}"${hint}` });
+});
 
 const routeSchema = z.strictObject({
   name: z.string().optional(),
-  match: z.partialRecord(z.enum(matchFieldNames), matchValue).default({}),
+  match: z.record(matchKey, matchCondition).default({}),
   to: z.array(id).min(1, "name at least one target"),
   continue: z.boolean().default(false),
 });
@@ -127,3 +153,12 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+function isValidRegex(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,5 +1,6 @@
 import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Config } from "../config/schema.js";
+import type { RelayEvent } from "../events.js";
 import type { Logger } from "../log.js";
 import type { Router } from "../routing/router.js";
 import type { Source } from "../sources/source.js";
@@ -31,6 +32,15 @@ export function startRoutingWorker(deps: {
   const deliveries = new Queue<DeliveryJob>(deliveryQueueName, { connection, prefix: config.redis.prefix });
   deliveries.on("error", (error) => logger.warn({ err: error.message }, "delivery queue error"));
 
+  // A platform's new event type is routed by its raw name; say so once per process, not per event.
+  const unknownTypes = new Set<string>();
+  const reportIfUnknown = (event: RelayEvent) => {
+    const key = `${event.source}\u0000${event.type}`;
+    if (event.known || unknownTypes.has(key)) return;
+    unknownTypes.add(key);
+    logger.warn({ source: event.source, type: event.type }, "unknown event type; routed by its raw name");
+  };
+
   const worker = new Worker<InboundJob>(
     inboundQueueName,
     async (job: Job<InboundJob>) => {
@@ -39,6 +49,7 @@ export function startRoutingWorker(deps: {
       if (!source) throw new UnrecoverableError(`source "${receipt.source}" is not in the config any more`);
 
       const events = source.normalize(payload, receipt);
+      for (const event of events) reportIfUnknown(event);
       const jobs = events.flatMap((event) => {
         const routed = router.match(event);
         if (routed.length === 0) logger.debug({ eventId: event.id, type: event.type }, "event matched no route");

@@ -1,22 +1,88 @@
 import type { RelayEvent } from "../events.js";
 
+/** What a match condition is compared with: one value, a list (tags), or nothing. */
+export type FieldValue = string | number | boolean | readonly string[] | undefined;
+
 /**
- * The fields a route's `match` can name, and where each is read from the normalized event.
- * The config schema checks `match` keys against this list, so a typo is a config error
- * instead of a route that silently never matches.
+ * The normalized fields a route's `match` can name, and where each is read from the event.
+ * The config schema checks `match` keys against this list (or a `payload.` path), so a typo
+ * is a config error instead of a route that silently never matches.
  */
 export const matchFields = {
   source: (event) => event.source,
   sourceType: (event) => event.sourceType,
   event: (event) => event.type,
+  known: (event) => event.known,
   community: (event) => event.community,
   ticketId: (event) => event.ticketId,
   status: (event) => event.status ?? event.ticket?.status,
   previousStatus: (event) => event.previousStatus,
-  category: (event) => event.ticket?.category,
+  category: (event) => event.category ?? event.ticket?.category,
+  previousCategory: (event) => event.previousCategory,
   sentiment: (event) => event.ticket?.sentiment,
   channel: (event) => event.ticket?.channel,
-} satisfies Record<string, (event: RelayEvent) => string | undefined>;
+  tags: (event) => event.tags,
+  tagsAdded: (event) => event.tagsAdded,
+  tagsRemoved: (event) => event.tagsRemoved,
+  "author.name": (event) => event.author?.name,
+  "author.email": (event) => event.author?.email,
+  "customer.name": (event) => event.customer?.name,
+  "customer.email": (event) => event.customer?.email,
+  "customer.phone": (event) => event.customer?.phone,
+  "assignee.name": (event) => event.assignee?.name,
+  "assignee.email": (event) => event.assignee?.email,
+  "message.kind": (event) => event.message?.kind,
+  "message.text": (event) => event.message?.text,
+  "message.direction": (event) => event.message?.direction,
+  conversationId: (event) => event.conversationId,
+  state: (event) => event.state,
+} satisfies Record<string, (event: RelayEvent) => FieldValue>;
 
 export type MatchField = keyof typeof matchFields;
 export const matchFieldNames = Object.keys(matchFields) as MatchField[];
+
+/** `payload.Ticket.Properties.IsSpam`: a path into the platform's own JSON for the event. */
+export const payloadPathPattern = /^payload(\.[^.\s]+)+$/;
+
+export function isMatchKey(key: string): boolean {
+  return key in matchFields || payloadPathPattern.test(key);
+}
+
+/** Compiles a match key once into a reader of the event. */
+export function fieldReader(key: string): (event: RelayEvent) => FieldValue {
+  const named = matchFields[key as MatchField];
+  if (named) return named;
+  const path = key.split(".").slice(1);
+  return (event) => toFieldValue(readPath(event.raw, path));
+}
+
+/**
+ * Walks a dotted path through JSON. A number picks an array item (`Tags.0.Name`); any other
+ * segment applied to an array reads it from every item (`Tags.Name` is every tag's name).
+ */
+export function readPath(value: unknown, path: readonly string[]): unknown {
+  let current = value;
+  for (const [index, segment] of path.entries()) {
+    if (current === null || current === undefined) return undefined;
+    if (Array.isArray(current) && !/^\d+$/.test(segment)) {
+      const rest = path.slice(index);
+      return current.flatMap((item) => {
+        const found = readPath(item, rest);
+        return found === undefined ? [] : found;
+      });
+    }
+    if (typeof current !== "object") return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+function toFieldValue(value: unknown): FieldValue {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+  if (Array.isArray(value)) {
+    return value.filter((item) => item !== null && typeof item !== "object").map((item) => String(item));
+  }
+  // An object has no single value to compare; `exists` still sees it.
+  return JSON.stringify(value);
+}

@@ -1,6 +1,7 @@
 import type { RouteConfig } from "../config/schema.js";
 import type { RelayEvent } from "../events.js";
-import { type MatchField, matchFields } from "./fields.js";
+import { compileCondition } from "./conditions.js";
+import { fieldReader } from "./fields.js";
 
 /** One event for one target: what becomes one delivery job. */
 export interface RoutedDelivery {
@@ -55,14 +56,14 @@ export function compileRoutes(routes: readonly RouteConfig[]): Router {
   };
 }
 
+/** Fields whose plain values may be globs: `event: "reply_*"`. */
+const globFields = new Set(["event", "source", "sourceType"]);
+
 function compileMatch(match: RouteConfig["match"]): EventPredicate {
-  const predicates = Object.entries(match).map(([field, values]) => {
-    const read = matchFields[field as MatchField];
-    const wanted = new Set(values);
-    return (event: RelayEvent) => {
-      const actual = read(event);
-      return actual !== undefined && wanted.has(actual);
-    };
+  const predicates = Object.entries(match).map(([key, condition]) => {
+    const read = fieldReader(key);
+    const test = compileCondition(condition, globFields.has(key));
+    return (event: RelayEvent) => test(read(event));
   });
   return (event) => predicates.every((matches) => matches(event));
 }

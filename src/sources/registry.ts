@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.js";
-import { createSocialboardsSource } from "./socialboards.js";
+import { createSocialboardsSource } from "./socialboards/source.js";
 import type { Source } from "./source.js";
 
 /** Every configured source by id. A new platform is one adapter file plus one case here. */
