@@ -79,7 +79,24 @@ describe("config", () => {
 
   it("rejects match keys it does not know, so a typo cannot make a route that never matches", () => {
     const problems = problemsOf(valid.replace("status: [pending, closed]", "staus: [pending, closed]"));
-    expect(problems.join("\n")).toMatch(/routes\[0\]\.match\.staus/);
+    expect(problems.join("\n")).toMatch(
+      /routes\[0\]\.match\.staus: unknown match field "staus" — did you mean "status"\?/,
+    );
+  });
+
+  it.each([
+    [
+      "a regex that does not compile",
+      'status: { regex: "([a-z" }',
+      /match\.status\.regex: not a valid regular expression/,
+    ],
+    ["an operator it does not know", "status: { regx: pend }", /match\.status.*"regx"/],
+    ["an empty operator object", "status: {}", /match\.status: name an operator/],
+    ["a number bound that is not a number", "status: { gt: many }", /match\.status\.gt/],
+    ["an empty list", "status: []", /match\.status: list at least one value/],
+  ])("rejects a match with %s", (_, condition, expected) => {
+    const problems = problemsOf(valid.replace("status: [pending, closed]", condition));
+    expect(problems.join("\n")).toMatch(expected);
   });
 
   it("lists every problem at once", () => {

@@ -87,3 +87,50 @@ describe("route matching", () => {
     expect(routerFor("- to: [crm]").match(statusChange)).toEqual([{ targetId: "crm", route: "routes[0]" }]);
   });
 });
+
+/** A reply on a tagged ticket, with a raw payload to reach into. */
+const reply: RelayEvent = {
+  ...statusChange,
+  id: "r2.0",
+  type: "reply_creation",
+  previousStatus: undefined,
+  tags: ["vip", "billing"],
+  tagsAdded: ["vip"],
+  author: { name: "Anna Larsen", email: "anna.larsen@yourcompany.com" },
+  message: { kind: "reply", id: "1", text: "We refunded your order" },
+  raw: { ReplyCount: 3, Ticket: { Properties: { IsSpam: false }, Tags: [{ Name: "vip" }, { Name: "billing" }] } },
+};
+
+describe("route matching on any field", () => {
+  const matches = (match: string, event: RelayEvent = reply) =>
+    targetsOf(`- match: ${match}\n  to: [slack]`, event).length === 1;
+
+  it.each([
+    ["a glob on the event name", '{ event: "reply_*" }', true],
+    ["a glob that does not fit", '{ event: "note_*" }', false],
+    ["a tag in the list", "{ tags: vip }", true],
+    ["contains on a list", "{ tags: { contains: [urgent, billing] } }", true],
+    ["contains on a list that lacks it", "{ tags: { contains: urgent } }", false],
+    ["contains as a substring of text", '{ message.text: { contains: "refund" } }', true],
+    ["a regex", "{ author.email: { regex: '@yourcompany\\.com$' } }", true],
+    ["not", "{ status: { not: [closed, open] } }", true],
+    ["not, when the value is excluded", "{ status: { not: pending } }", false],
+    ["exists on a present field", "{ tagsAdded: { exists: true } }", true],
+    ["exists: false on a missing field", "{ previousStatus: { exists: false } }", true],
+    ["exists on a missing field", "{ tagsRemoved: { exists: true } }", false],
+    ["a number range on a payload path", "{ payload.ReplyCount: { gt: 2, lte: 3 } }", true],
+    ["a number range it is outside", "{ payload.ReplyCount: { gt: 3 } }", false],
+    ["a boolean deep in the payload", "{ payload.Ticket.Properties.IsSpam: false }", true],
+    ["a value from every item of a payload list", "{ payload.Ticket.Tags.Name: billing }", true],
+    ["an indexed payload list item", "{ payload.Ticket.Tags.0.Name: billing }", false],
+    ["a payload path that is not there", "{ payload.Ticket.Nope: { exists: true } }", false],
+    ["several operators that must all hold", '{ author.name: { glob: "Anna *", not: "Anna Smith" } }', true],
+  ])("matches %s: %s", (_, match, expected) => {
+    expect(matches(match)).toBe(expected);
+  });
+
+  it("does not treat * as a glob outside event, source and sourceType", () => {
+    expect(matches('{ author.name: "Anna*" }')).toBe(false);
+    expect(matches('{ author.name: { glob: "Anna*" } }')).toBe(true);
+  });
+});

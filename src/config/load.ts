@@ -57,9 +57,8 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     const unsetKeys = new Set(unset.map((problem) => formatKey(problem.path)));
     for (const issue of parsed.error.issues) {
       if (unsetKeys.has(formatKey(issue.path))) continue;
-      // Point at the unknown key itself rather than at the object that holds it.
-      const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0] as string] : issue.path;
-      problems.push(locate(path, describeIssue(issue)));
+      const { path, message } = explainIssue(issue);
+      problems.push(locate(path, message));
     }
   }
   problems.push(...crossReferenceProblems(value).map((p) => locate(p.path, p.message)));
@@ -109,24 +108,39 @@ function unknownName(kind: string, name: string, known: string[]): string {
   return `unknown ${kind} "${name}"${hint}`;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** The message for one zod issue, and the path of the key it is really about. */
+function explainIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
   switch (issue.code) {
     case "unrecognized_keys": {
-      return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+      // Point at the unknown key itself rather than at the object that holds it.
+      const message = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+      return { path: [...issue.path, issue.keys[0] as string], message };
     }
     case "invalid_type":
-      return issue.input === undefined ? "required" : issue.message;
-    case "invalid_key":
-      return issue.issues[0] ? describeIssue(issue.issues[0]) : issue.message;
+      return { path: issue.path, message: / received undefined$/.test(issue.message) ? "required" : issue.message };
+    case "invalid_key": {
+      const inner = issue.issues[0];
+      return { path: issue.path, message: inner ? explainIssue(inner).message : issue.message };
+    }
     case "invalid_union": {
-      // Say why the most promising alternative failed ("use a duration like …"), not just "Invalid input".
-      const reasons = issue.errors.flat();
-      const telling = reasons.find((reason) => reason.code !== "invalid_type") ?? reasons[0];
-      return telling ? describeIssue(telling) : issue.message;
+      // Explain the alternative the value was evidently meant as: the one that got past the
+      // type check ("use a duration like …", an unknown operator), not just "Invalid input".
+      const meant = issue.errors.find((branch) => !branch.every(isTypeMismatch));
+      const inner = meant?.[0] ?? issue.errors.flat()[0];
+      if (!inner) return { path: issue.path, message: issue.message };
+      const explained = explainIssue(inner);
+      return { path: [...issue.path, ...explained.path], message: explained.message };
     }
     default:
-      return issue.message;
+      return { path: issue.path, message: issue.message };
   }
+}
+
+/** The value is not even of this alternative's type: nothing more useful to say about it. */
+function isTypeMismatch(issue: z.core.$ZodIssue): boolean {
+  if (issue.path.length > 0) return false;
+  if (issue.code === "invalid_type") return true;
+  return issue.code === "invalid_union" && issue.errors.every((branch) => branch.every(isTypeMismatch));
 }
 
 /** The line of the deepest node on `path` that exists in the document. */
