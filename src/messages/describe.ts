@@ -1,55 +1,62 @@
 import type { RelayEvent } from "../events.js";
 import type { Message, MessageField } from "./message.js";
+import { socialboardsDescribers } from "./socialboards.js";
+import { humanize, oneLine, onTicket, personName, tagDelta } from "./words.js";
+
+/** What one event type adds to the common message: its title, and fields only it has. */
+export type Describer = (event: RelayEvent) => { title: string; fields?: MessageField[] };
+
+/** Describers by source type, then event type. A new source adds one file and one line here. */
+const describers: Record<string, Record<string, Describer>> = {
+  socialboards: socialboardsDescribers,
+};
 
 const excerptLength = 280;
 
 /**
- * The default message for an event. Event types with their own wording come first; any other
- * type still gets a useful message from the fields every event may have.
+ * The default message for an event: a title from the describer of its type, then the details
+ * any event may carry, an excerpt of its words and a link. An event type without a describer
+ * (a platform's new event, a generic source) still gets a useful message from those details.
  */
 export function describeEvent(event: RelayEvent): Message {
-  const fields: MessageField[] = [];
-  const ticket = event.ticket;
-  const add = (label: string, value: string | undefined) => {
-    if (value) fields.push({ label, value });
-  };
+  const describe = describers[event.sourceType]?.[event.type];
+  const { title, fields = [] } = describe && event.known ? describe(event) : describeAny(event);
+  const message: Message = { title: oneLine(title), fields: [...fields, ...commonFields(event)], event };
 
-  if (event.previousStatus || event.status) {
-    add("Status", `${event.previousStatus ?? "?"} → ${event.status ?? "?"}`);
+  const words = event.message?.text ?? (event.message ? undefined : event.ticket?.message);
+  if (words) message.excerpt = excerptOf(words);
+  if (event.link && isWebLink(event.link)) {
+    message.link = { url: event.link, label: event.ticketId ? `ticket #${event.ticketId}` : "in the inbox" };
   }
-  add("Author", ticket?.author?.name);
-  add("Category", ticket?.category);
-  add("Channel", ticket?.channel);
-  add("Sentiment", ticket?.sentiment);
-  add("Community", event.community);
-
-  const message: Message = { title: titleOf(event), fields, event };
-  const excerpt = ticket?.message && excerptOf(ticket.message);
-  if (excerpt) message.excerpt = excerpt;
-  if (event.link && isWebLink(event.link)) message.link = { url: event.link, label: ticketLabel(event) ?? "link" };
   return message;
 }
 
-function titleOf(event: RelayEvent): string {
-  const subject = ticketLabel(event);
-  if (event.type === "ticket_status_change" && subject) {
-    return `${subject}: ${event.previousStatus ?? "?"} → ${event.status ?? "?"}`;
+function describeAny(event: RelayEvent): ReturnType<Describer> {
+  return { title: `${humanize(event.type)}${onTicket(event)}` };
+}
+
+/** The details below the title, in the order an agent scans them; each only when present. */
+function commonFields(event: RelayEvent): MessageField[] {
+  const fields: MessageField[] = [];
+  const add = (label: string, value: string | undefined) => {
+    if (value) fields.push({ label, value: oneLine(value) });
+  };
+  if (event.previousStatus || event.status) {
+    add("Status", event.previousStatus ? `${event.previousStatus} → ${event.status ?? "?"}` : event.status);
   }
-  const what = humanize(event.type);
-  return subject ? `${what} on ${subject}` : what;
-}
-
-/** `Ticket #4478963 "Cat is ill"`, or as much of it as the event carries. */
-function ticketLabel(event: RelayEvent): string | undefined {
-  if (!event.ticketId) return undefined;
-  const title = event.ticket?.title;
-  return title ? `Ticket #${event.ticketId} "${oneLine(title)}"` : `Ticket #${event.ticketId}`;
-}
-
-/** `ticket_status_change` → `Ticket status change`. */
-function humanize(type: string): string {
-  const words = type.replace(/[_.-]+/g, " ").trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  const author = event.author ?? event.ticket?.author;
+  if (author) add("Author", personName(author));
+  if (event.customer && personName(event.customer) !== personName(author)) add("Customer", personName(event.customer));
+  if (event.assignee) add("Assigned to", personName(event.assignee));
+  add("Category", event.category ?? event.ticket?.category);
+  if (event.tagsAdded?.length || event.tagsRemoved?.length)
+    add("Tag changes", tagDelta(event.tagsAdded, event.tagsRemoved));
+  if (event.tags?.length) add("Tags", event.tags.join(", "));
+  add("State", event.state);
+  add("Channel", event.ticket?.channel);
+  add("Sentiment", event.ticket?.sentiment);
+  add("Community", event.community);
+  return fields;
 }
 
 /**
@@ -58,10 +65,6 @@ function humanize(type: string): string {
  */
 function isWebLink(url: string): boolean {
   return /^https?:\/\/\S+$/i.test(url) && url.length <= 3000;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, " ").trim();
 }
 
 function excerptOf(text: string): string {
