@@ -41,17 +41,34 @@ export type RetryPolicy = z.infer<typeof retrySchema>;
 /** A target may override any part of the default retry policy. */
 const retryOverride = retrySchema.partial().optional();
 
+/** A secret that may be left out; `${VAR:-}` (empty) counts as left out. */
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((token) => (token === "" ? undefined : token));
+
 const socialboardsSource = z.strictObject({
   type: z.literal("socialboards"),
   /** Socialboards' "Verify Token": the GET handshake must carry it. */
   verifyToken: nonEmpty,
   /** When set, POSTs must carry `?token=<it>`; Socialboards signs nothing, so this is what authenticates them. */
-  urlToken: z
-    .string()
-    .optional()
-    .transform((token) => (token === "" ? undefined : token)),
+  urlToken: optionalSecret,
 });
-const sourceSchema = z.discriminatedUnion("type", [socialboardsSource]);
+const genericSource = z.strictObject({
+  type: z.literal("generic"),
+  /** How the sender signs: Standard Webhooks headers, or a GitHub-style X-Hub-Signature-256. */
+  signature: z.enum(["standard-webhooks", "x-hub-signature-256"]),
+  /** For standard-webhooks, `whsec_<base64>` as the sender shows it. */
+  secret: nonEmpty,
+  /** How far a Standard Webhooks timestamp may be from now. */
+  tolerance: duration.default(5 * 60_000),
+  /** Dotted JSON paths to the event's type and ticket id. */
+  eventType: nonEmpty.default("type"),
+  ticketId: nonEmpty.optional(),
+  urlToken: optionalSecret,
+});
+
+const sourceSchema = z.discriminatedUnion("type", [socialboardsSource, genericSource]);
 export type SourceConfig = z.infer<typeof sourceSchema>;
 
 const slackTarget = z.strictObject({

@@ -49,7 +49,13 @@ export function createHttpApp({ sources, intake, logger, bodyLimit }: HttpAppDep
     const { events } = source.validate(json);
 
     const receipt = { id: randomUUID(), source: source.id, receivedAt: new Date().toISOString() };
-    await intake.accept(receipt, json);
+    const outcome = await intake.accept(receipt, json, authentication.messageId);
+    if (outcome === "duplicate") {
+      // Already stored under this signed id: 2xx, so an honest sender stops retrying, and
+      // nothing is queued, so a replay delivers nothing.
+      ctx.body = { accepted: 0, duplicate: true };
+      return;
+    }
     ctx.state.receiptId = receipt.id;
     ctx.body = { accepted: events };
   });

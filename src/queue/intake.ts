@@ -4,6 +4,9 @@ import type { Logger } from "../log.js";
 import type { Receipt } from "../sources/source.js";
 import { type InboundJob, inboundQueueName, keepCompleted, keepFailedInbound } from "./jobs.js";
 
+/** How long a sender's message id is remembered; longer than Standard Webhooks senders retry. */
+const seenForMs = 24 * 60 * 60 * 1000;
+
 /** Redis cannot take the event now; the HTTP layer answers 503 so the platform sends it again. */
 export class QueueUnavailable extends Error {
   override name = "QueueUnavailable";
@@ -19,7 +22,7 @@ export class Intake {
 
   constructor(
     private readonly redis: Redis,
-    prefix: string,
+    private readonly prefix: string,
     private readonly logger: Logger,
     private readonly timeoutMs = 2000,
   ) {
@@ -38,12 +41,24 @@ export class Intake {
     this.#queue.on("error", (error) => this.logger.warn({ err: error.message }, "inbound queue error"));
   }
 
-  /** Resolves once Redis holds the webhook; rejects with QueueUnavailable otherwise. */
-  async accept(receipt: Receipt, payload: unknown): Promise<void> {
+  /**
+   * Resolves once Redis holds the webhook; rejects with QueueUnavailable otherwise. With a
+   * `messageId` (a signed id from the sender), a message already stored under that id in the
+   * last 24 h is not stored again: the answer is "duplicate" and nothing is delivered twice.
+   */
+  async accept(receipt: Receipt, payload: unknown, messageId?: string): Promise<"stored" | "duplicate"> {
     if (this.redis.status !== "ready") throw new QueueUnavailable(`Redis is ${this.redis.status}`);
+    const seenKey = messageId === undefined ? undefined : `${this.prefix}:seen:${receipt.source}:${messageId}`;
     try {
+      if (seenKey) {
+        const first = await withTimeout(this.redis.set(seenKey, receipt.id, "PX", seenForMs, "NX"), this.timeoutMs);
+        if (first === null) return "duplicate";
+      }
       await withTimeout(this.#queue.add(receipt.source, { receipt, payload }, { jobId: receipt.id }), this.timeoutMs);
+      return "stored";
     } catch (error) {
+      // Not stored, so the sender's retry with the same id must not be taken for a duplicate.
+      if (seenKey) await this.redis.del(seenKey).catch(() => undefined);
       throw new QueueUnavailable((error as Error).message);
     }
   }

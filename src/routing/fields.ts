@@ -1,4 +1,5 @@
 import type { RelayEvent } from "../events.js";
+import { readPath } from "../json-path.js";
 
 /** What a match condition is compared with: one value, a list (tags), or nothing. */
 export type FieldValue = string | number | boolean | readonly string[] | undefined;
@@ -54,27 +55,6 @@ export function fieldReader(key: string): (event: RelayEvent) => FieldValue {
   if (named) return named;
   const path = key.split(".").slice(1);
   return (event) => toFieldValue(readPath(event.raw, path));
-}
-
-/**
- * Walks a dotted path through JSON. A number picks an array item (`Tags.0.Name`); any other
- * segment applied to an array reads it from every item (`Tags.Name` is every tag's name).
- */
-export function readPath(value: unknown, path: readonly string[]): unknown {
-  let current = value;
-  for (const [index, segment] of path.entries()) {
-    if (current === null || current === undefined) return undefined;
-    if (Array.isArray(current) && !/^\d+$/.test(segment)) {
-      const rest = path.slice(index);
-      return current.flatMap((item) => {
-        const found = readPath(item, rest);
-        return found === undefined ? [] : found;
-      });
-    }
-    if (typeof current !== "object") return undefined;
-    current = (current as Record<string, unknown>)[segment];
-  }
-  return current;
 }
 
 function toFieldValue(value: unknown): FieldValue {

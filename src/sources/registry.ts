@@ -1,4 +1,5 @@
 import type { Config } from "../config/schema.js";
+import { createGenericSource } from "./generic/source.js";
 import { createSocialboardsSource } from "./socialboards/source.js";
 import type { Source } from "./source.js";
 
@@ -9,6 +10,9 @@ export function createSources(config: Config): Map<string, Source> {
     switch (sourceConfig.type) {
       case "socialboards":
         sources.set(id, createSocialboardsSource(id, sourceConfig));
+        break;
+      case "generic":
+        sources.set(id, createGenericSource(id, sourceConfig));
         break;
     }
   }

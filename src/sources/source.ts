@@ -17,7 +17,16 @@ export interface Receipt {
 }
 
 export type ChallengeAnswer = { ok: true; body: string } | { ok: false; status: 400 | 403; error: string };
-export type Authentication = { ok: true } | { ok: false; error: string };
+export type Authentication =
+  | {
+      ok: true;
+      /**
+       * The sender's own id for this message, when it signs one (Standard Webhooks'
+       * `webhook-id`): ingest stores a message once per id, so a replay delivers nothing twice.
+       */
+      messageId?: string;
+    }
+  | { ok: false; error: string };
 
 /**
  * One adapter per platform. Ingest calls `authenticate` and `validate` before acknowledging a

@@ -1,6 +1,7 @@
 import type { SourceConfig } from "../../config/schema.js";
 import { firstValue, secretsEqual } from "../secure-compare.js";
 import { InvalidPayload, type Source } from "../source.js";
+import { checkUrlToken } from "../url-token.js";
 import { normalizeItem } from "./normalize.js";
 import { envelope } from "./payloads.js";
 
@@ -28,10 +29,7 @@ export function createSocialboardsSource(
     },
 
     authenticate(request) {
-      if (config.urlToken === undefined) return { ok: true };
-      return secretsEqual(config.urlToken, firstValue(request.query.token))
-        ? { ok: true }
-        : { ok: false, error: "missing or wrong token in the URL (?token=…)" };
+      return checkUrlToken(config.urlToken, request.query);
     },
 
     validate(body) {

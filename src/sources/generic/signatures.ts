@@ -1,0 +1,61 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import type { Authentication } from "../source.js";
+
+/**
+ * Signature checks over the exact bytes received, compared in constant time.
+ *
+ * Standard Webhooks (https://www.standardwebhooks.com): HMAC-SHA256 of
+ * `<webhook-id>.<webhook-timestamp>.<body>` with the base64 secret after `whsec_`;
+ * `webhook-signature` holds one or more `v1,<base64>` separated by spaces (several during a
+ * key rotation). The timestamp bounds how long a captured request stays usable, and the id
+ * lets ingest store each message once.
+ *
+ * `X-Hub-Signature-256` (GitHub and many others): `sha256=<hex>` HMAC-SHA256 of the body with
+ * the secret as-is. It proves who sent the body, not when: a captured request can be replayed.
+ */
+export type SignatureScheme = "standard-webhooks" | "x-hub-signature-256";
+
+export function verifyStandardWebhook(
+  secret: string,
+  headers: IncomingHttpHeaders,
+  body: Buffer,
+  toleranceMs: number,
+  now = Date.now(),
+): Authentication {
+  const id = header(headers, "webhook-id");
+  const timestamp = header(headers, "webhook-timestamp");
+  const signatures = header(headers, "webhook-signature");
+  if (!id || !timestamp || !signatures) {
+    return { ok: false, error: "missing webhook-id, webhook-timestamp or webhook-signature header" };
+  }
+  const seconds = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : Number.NaN;
+  if (Number.isNaN(seconds) || Math.abs(now - seconds * 1000) > toleranceMs) {
+    return { ok: false, error: `webhook-timestamp is not within ${Math.round(toleranceMs / 1000)} s of now` };
+  }
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  const expected = createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest();
+  const matches = signatures
+    .split(" ")
+    .filter((entry) => entry.startsWith("v1,"))
+    .some((entry) => sameBytes(expected, Buffer.from(entry.slice(3), "base64")));
+  return matches ? { ok: true, messageId: id } : { ok: false, error: "webhook-signature does not match" };
+}
+
+export function verifyHubSignature(secret: string, headers: IncomingHttpHeaders, body: Buffer): Authentication {
+  const signature = header(headers, "x-hub-signature-256");
+  if (!signature?.startsWith("sha256=")) return { ok: false, error: "missing X-Hub-Signature-256: sha256=… header" };
+  const expected = createHmac("sha256", secret).update(body).digest();
+  const received = Buffer.from(signature.slice("sha256=".length), "hex");
+  return sameBytes(expected, received) ? { ok: true } : { ok: false, error: "X-Hub-Signature-256 does not match" };
+}
+
+/** timingSafeEqual throws on a length mismatch; a wrong length is simply not a match. */
+function sameBytes(expected: Buffer, received: Buffer): boolean {
+  return expected.length === received.length && timingSafeEqual(expected, received);
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
