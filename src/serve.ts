@@ -36,7 +36,7 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
 
   for (const source of sources.values()) {
     const settings = config.sources[source.id];
-    if (settings?.type === "socialboards" && !settings.urlToken) {
+    if ((settings?.type === "socialboards" || settings?.type === "sonar") && !settings.urlToken) {
       logger.warn({ source: source.id }, "no urlToken: anyone who knows the URL can post events to this source");
     }
   }

@@ -68,7 +68,13 @@ const genericSource = z.strictObject({
   urlToken: optionalSecret,
 });
 
-const sourceSchema = z.discriminatedUnion("type", [socialboardsSource, genericSource]);
+const sonarSource = z.strictObject({
+  type: z.literal("sonar"),
+  /** When set, POSTs must carry `?token=<it>`; Sonar signs nothing either. */
+  urlToken: optionalSecret,
+});
+
+const sourceSchema = z.discriminatedUnion("type", [socialboardsSource, sonarSource, genericSource]);
 export type SourceConfig = z.infer<typeof sourceSchema>;
 
 const slackTarget = z.strictObject({

@@ -1,6 +1,7 @@
 import type { RelayEvent } from "../events.js";
 import type { Message, MessageField } from "./message.js";
 import { socialboardsDescribers } from "./socialboards.js";
+import { sonarDescribers } from "./sonar.js";
 import { humanize, oneLine, onTicket, personName, tagDelta } from "./words.js";
 
 /** What one event type adds to the common message: its title, and fields only it has. */
@@ -9,6 +10,7 @@ export type Describer = (event: RelayEvent) => { title: string; fields?: Message
 /** Describers by source type, then event type. A new source adds one file and one line here. */
 const describers: Record<string, Record<string, Describer>> = {
   socialboards: socialboardsDescribers,
+  sonar: sonarDescribers,
 };
 
 const excerptLength = 280;
@@ -47,6 +49,7 @@ function commonFields(event: RelayEvent): MessageField[] {
   const author = event.author ?? event.ticket?.author;
   if (author) add("Author", personName(author));
   if (event.customer && personName(event.customer) !== personName(author)) add("Customer", personName(event.customer));
+  add("Phone", event.customer?.phone);
   if (event.assignee) add("Assigned to", personName(event.assignee));
   add("Category", event.category ?? event.ticket?.category);
   if (event.tagsAdded?.length || event.tagsRemoved?.length)

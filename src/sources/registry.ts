@@ -1,6 +1,7 @@
 import type { Config } from "../config/schema.js";
 import { createGenericSource } from "./generic/source.js";
 import { createSocialboardsSource } from "./socialboards/source.js";
+import { createSonarSource } from "./sonar/source.js";
 import type { Source } from "./source.js";
 
 /** Every configured source by id. A new platform is one adapter file plus one case here. */
@@ -10,6 +11,9 @@ export function createSources(config: Config): Map<string, Source> {
     switch (sourceConfig.type) {
       case "socialboards":
         sources.set(id, createSocialboardsSource(id, sourceConfig));
+        break;
+      case "sonar":
+        sources.set(id, createSonarSource(id, sourceConfig));
         break;
       case "generic":
         sources.set(id, createGenericSource(id, sourceConfig));
