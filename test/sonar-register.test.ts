@@ -90,9 +90,8 @@ describe("ticket-relay sonar register", () => {
         url: "https://relay.example.com/base/webhooks/sonar?token=url-token-456",
       },
     });
-    expect(
-      Object.keys((sonarApi.requests[0]?.json as { webhook: { settings: object } }).webhook.settings),
-    ).toHaveLength(2);
+    const sent = sonarApi.requests[0]?.json as { webhook: { settings: object } };
+    expect(Object.keys(sent.webhook.settings)).toHaveLength(2);
   });
 
   it("reports Sonar's refusal and exits 1", async () => {
