@@ -4,6 +4,7 @@ import { describeEvent } from "../src/messages/describe.js";
 import { renderEmail } from "../src/messages/email.js";
 import { renderSlack } from "../src/messages/slack.js";
 import { createSocialboardsSource } from "../src/sources/socialboards/source.js";
+import { createSonarSource } from "../src/sources/sonar/source.js";
 import type { Source } from "../src/sources/source.js";
 
 /**
@@ -17,6 +18,7 @@ const sources: Record<string, Source> = {
     verifyToken: "v",
     urlToken: undefined,
   }),
+  sonar: createSonarSource("sonar", { type: "sonar", urlToken: undefined }),
 };
 const receipt = (source: string) => ({ id: "golden", source, receivedAt: "2026-11-24T10:00:00.000Z" });
 
