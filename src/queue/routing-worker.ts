@@ -15,6 +15,8 @@ import {
 import { workerConnectionOptions } from "./redis.js";
 import { retryPolicyFor } from "./retry.js";
 
+const maxReportedUnknownTypes = 1000;
+
 /**
  * Turns each stored webhook into normalized events and each (event, target) pair into its
  * own delivery job. Runs in workers, not in ingest, so ingest stays one Redis write per
@@ -32,11 +34,16 @@ export function startRoutingWorker(deps: {
   const deliveries = new Queue<DeliveryJob>(deliveryQueueName, { connection, prefix: config.redis.prefix });
   deliveries.on("error", (error) => logger.warn({ err: error.message }, "delivery queue error"));
 
-  // A platform's new event type is routed by its raw name; say so once per process, not per event.
+  // A platform's new event type is routed by its raw name; say so once per process, not per
+  // event. Bounded, because event types come from whoever can post to the endpoint.
   const unknownTypes = new Set<string>();
   const reportIfUnknown = (event: RelayEvent) => {
     const key = `${event.source}\u0000${event.type}`;
     if (event.known || unknownTypes.has(key)) return;
+    if (unknownTypes.size >= maxReportedUnknownTypes) {
+      logger.debug({ source: event.source, type: event.type }, "unknown event type; routed by its raw name");
+      return;
+    }
     unknownTypes.add(key);
     logger.warn({ source: event.source, type: event.type }, "unknown event type; routed by its raw name");
   };
