@@ -13,7 +13,8 @@ export function readPath(value: unknown, path: readonly string[]): unknown {
         return found === undefined ? [] : found;
       });
     }
-    if (typeof current !== "object") return undefined;
+    // Own keys only: `payload.constructor` must not reach into the prototype.
+    if (typeof current !== "object" || !Object.hasOwn(current, segment)) return undefined;
     current = (current as Record<string, unknown>)[segment];
   }
   return current;

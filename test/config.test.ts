@@ -94,6 +94,7 @@ describe("config", () => {
     ["an empty operator object", "status: {}", /match\.status: name an operator/],
     ["a number bound that is not a number", "status: { gt: many }", /match\.status\.gt/],
     ["an empty list", "status: []", /match\.status: list at least one value/],
+    ["a key that is only an inherited property name", "constructor: x", /unknown match field "constructor"/],
   ])("rejects a match with %s", (_, condition, expected) => {
     const problems = problemsOf(valid.replace("status: [pending, closed]", condition));
     expect(problems.join("\n")).toMatch(expected);

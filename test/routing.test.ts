@@ -124,6 +124,7 @@ describe("route matching on any field", () => {
     ["a value from every item of a payload list", "{ payload.Ticket.Tags.Name: billing }", true],
     ["an indexed payload list item", "{ payload.Ticket.Tags.0.Name: billing }", false],
     ["a payload path that is not there", "{ payload.Ticket.Nope: { exists: true } }", false],
+    ["no inherited property of the payload", "{ payload.constructor: { exists: true } }", false],
     ["several operators that must all hold", '{ author.name: { glob: "Anna *", not: "Anna Smith" } }', true],
   ])("matches %s: %s", (_, match, expected) => {
     expect(matches(match)).toBe(expected);

@@ -46,13 +46,12 @@ export const matchFieldNames = Object.keys(matchFields) as MatchField[];
 export const payloadPathPattern = /^payload(\.[^.\s]+)+$/;
 
 export function isMatchKey(key: string): boolean {
-  return key in matchFields || payloadPathPattern.test(key);
+  return Object.hasOwn(matchFields, key) || payloadPathPattern.test(key);
 }
 
 /** Compiles a match key once into a reader of the event. */
 export function fieldReader(key: string): (event: RelayEvent) => FieldValue {
-  const named = matchFields[key as MatchField];
-  if (named) return named;
+  if (Object.hasOwn(matchFields, key)) return matchFields[key as MatchField];
   const path = key.split(".").slice(1);
   return (event) => toFieldValue(readPath(event.raw, path));
 }
