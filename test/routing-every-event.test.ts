@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/load.js";
 import type { RelayEvent } from "../src/events.js";
 import { compileRoutes } from "../src/routing/router.js";
@@ -10,7 +10,7 @@ import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js
 
 const sourcesYaml = `sources:
   socialboards: { type: socialboards, verifyToken: v }
-  sonar: { type: sonar }
+  sonar: { type: sonar, urlToken: sonar-url-token }
 `;
 const sources = createSources(parseConfig(sourcesYaml, "sources.yaml", {}));
 
@@ -85,6 +85,8 @@ describe("an EventType the relay does not know", () => {
   let sink: HttpSink;
   let relay: TestRelay;
 
+  beforeEach(() => sink.reset());
+
   beforeAll(async () => {
     [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
     relay = await startTestRelay(`
@@ -131,5 +133,26 @@ routes:
     const warnings = relay.logs.filter((line) => line.includes("unknown event type"));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('"type":"ticket_merged"');
+  });
+
+  it("takes a Sonar webhook over HTTP only with its URL token, and delivers its message", async () => {
+    const body = readFileSync(new URL("fixtures/sonar/customer_unsubscribed.json", import.meta.url), "utf8");
+    const post = (query: string) =>
+      fetch(`${relay.url}/webhooks/sonar${query}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+    expect((await post("")).status).toBe(401);
+    expect((await post("?token=wrong")).status).toBe(401);
+    expect(await (await post("?token=sonar-url-token")).json()).toEqual({ accepted: 1 });
+
+    const [request] = await sink.waitForRequests(1);
+    expect(request?.json).toMatchObject({
+      title: "Customer Robert Baker (+15555550123) unsubscribed",
+      event: { sourceType: "sonar", type: "customer_unsubscribed", customer: { phone: "+15555550123" } },
+    });
+    // Customer details go to targets, never to logs.
+    expect(relay.logs.join("")).not.toMatch(/15555550123|robert78baker/);
   });
 });
