@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../src/config/errors.js";
 import { parseConfig } from "../src/config/load.js";
 
-const env = { VERIFY: "verify-secret", SLACK: "xoxb-test", SMTP: "smtp://127.0.0.1:2525" };
+const env = { VERIFY: "verify-secret", SLACK: "fake-slack-token", SMTP: "smtp://127.0.0.1:2525" };
 
 const valid = `
 sources:

@@ -18,7 +18,7 @@ const statusChange = JSON.parse(statusChangeText);
 const secrets = {
   VERIFY_TOKEN: "verify-0d5e8f1c",
   URL_TOKEN: "url-7b1f2a9e",
-  SLACK_TOKEN: "xoxb-1111111111-test-token",
+  SLACK_TOKEN: "fake-slack-token-for-tests",
 };
 
 /**
