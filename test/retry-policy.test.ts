@@ -5,20 +5,80 @@ import { RetryLater } from "../src/targets/target.js";
 
 const exponential: RetryPolicy = { attempts: 8, backoff: "exponential", delay: 1000, maxDelay: 10_000 };
 
+/** The random source at its two ends: the shortest and the longest wait the jitter allows. */
+const lowest = () => 0;
+const highest = () => 1;
+
+/** A seeded generator (mulberry32), so the spread test sees the same 300 draws on every run. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
 describe("retry delays", () => {
-  it("doubles from the first delay and stops at maxDelay", () => {
-    expect([1, 2, 3, 4, 5, 6].map((n) => nextRetryDelay(exponential, n))).toEqual([
-      1000, 2000, 4000, 8000, 10_000, 10_000,
+  it("doubles from the first delay, give or take 20%, and never waits longer than maxDelay", () => {
+    const attempts = [1, 2, 3, 4, 5, 6];
+    expect(attempts.map((n) => nextRetryDelay(exponential, n, undefined, lowest))).toEqual([
+      800, 1600, 3200, 6400, 8000, 8000,
+    ]);
+    expect(attempts.map((n) => nextRetryDelay(exponential, n, undefined, highest))).toEqual([
+      1200, 2400, 4800, 9600, 10_000, 10_000,
     ]);
   });
 
-  it("keeps a fixed delay fixed", () => {
-    expect([1, 5].map((n) => nextRetryDelay({ ...exponential, backoff: "fixed" }, n))).toEqual([1000, 1000]);
+  it("keeps a fixed delay fixed, give or take 20%", () => {
+    const fixed: RetryPolicy = { ...exponential, backoff: "fixed" };
+    expect([1, 5].map((n) => nextRetryDelay(fixed, n, undefined, lowest))).toEqual([800, 800]);
+    expect([1, 5].map((n) => nextRetryDelay(fixed, n, undefined, highest))).toEqual([1200, 1200]);
   });
 
-  it("waits at least as long as the far side asked, within maxDelay", () => {
-    expect(nextRetryDelay(exponential, 1, new RetryLater("rate limited", 5000))).toBe(5000);
-    expect(nextRetryDelay(exponential, 1, new RetryLater("rate limited", 60_000))).toBe(10_000);
-    expect(nextRetryDelay(exponential, 4, new RetryLater("rate limited", 10))).toBe(8000);
+  it("spreads the retries of 300 deliveries that failed at the same moment", () => {
+    const random = seeded(42);
+    const delays = Array.from({ length: 300 }, () => nextRetryDelay(exponential, 3, undefined, random));
+    for (const delay of delays) {
+      expect(delay).toBeGreaterThanOrEqual(3200);
+      expect(delay).toBeLessThanOrEqual(4800);
+    }
+    expect(new Set(delays).size).toBeGreaterThan(200);
+    // Spread over the whole window, not bunched at one end.
+    expect(Math.min(...delays)).toBeLessThan(3400);
+    expect(Math.max(...delays)).toBeGreaterThan(4600);
+  });
+
+  it("spreads the retries of deliveries stuck at maxDelay below it", () => {
+    const random = seeded(7);
+    const delays = Array.from({ length: 300 }, () => nextRetryDelay(exponential, 10, undefined, random));
+    expect(Math.max(...delays)).toBeLessThanOrEqual(10_000);
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(8000);
+    expect(new Set(delays).size).toBeGreaterThan(200);
+  });
+
+  it("never retries sooner than the far side asked, and spreads those retries after it", () => {
+    const random = seeded(3);
+    const askedFor = new RetryLater("rate limited", 5000);
+    const delays = Array.from({ length: 300 }, () => nextRetryDelay(exponential, 1, askedFor, random));
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(5000);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(6000);
+    expect(new Set(delays).size).toBeGreaterThan(200);
+    // Asked for less than the backoff would wait anyway: the backoff's window, cut at the ask.
+    expect(nextRetryDelay(exponential, 4, new RetryLater("rate limited", 10), lowest)).toBe(6400);
+    expect(nextRetryDelay(exponential, 4, new RetryLater("rate limited", 7000), lowest)).toBe(7000);
+  });
+
+  it("waits no longer than maxDelay, even when the far side asked for more", () => {
+    const asked = new RetryLater("rate limited", 60_000);
+    expect(nextRetryDelay(exponential, 1, asked, lowest)).toBe(10_000);
+    expect(nextRetryDelay(exponential, 1, asked, highest)).toBe(10_000);
+  });
+
+  it("uses Math.random when no random source is given", () => {
+    const delays = Array.from({ length: 50 }, () => nextRetryDelay(exponential, 1));
+    expect(new Set(delays).size).toBeGreaterThan(1);
+    for (const delay of delays) expect(delay).toBeGreaterThanOrEqual(800);
   });
 });

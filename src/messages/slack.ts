@@ -11,7 +11,43 @@ export function escapeMrkdwn(text: string): string {
 }
 
 // Block Kit limits: header text 150 chars, section text 3000, field text 2000, 10 fields.
-const limit = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/**
+ * The top-level `text`, a one-line summary that notifications show. Slack refuses a message
+ * whose text is far too long (`msg_too_long`, a permanent failure), truncates it over 40,000
+ * characters and recommends under 4,000; 3,000 stays clear of all that and loses a reader
+ * nothing. https://api.slack.com/methods/chat.postMessage#truncating
+ */
+const maxTextLength = 3000;
+
+/** Block Kit's limit for a button's `url`: over it, Slack refuses the whole message. */
+const maxButtonUrlLength = 3000;
+
+/** Cut to `max` characters with an ellipsis, never between the two halves of a surrogate pair. */
+function limit(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
+}
+
+/** `limit` for escaped mrkdwn: a cut through `&amp;` must not leave a stray `&am` behind. */
+function limitEscaped(text: string, max: number): string {
+  return text.length <= max ? text : limit(text, max).replace(/&[a-z]*…$/, "…");
+}
+
+/**
+ * A link as a button can take it, or undefined for no button. Only http(s): a `javascript:`
+ * URL stays inert. The WHATWG URL parser normalizes it and percent-encodes spaces, quotes and
+ * angle brackets; `|` it leaves alone, but Slack reads it as the separator in `<url|label>`.
+ * Slack refuses a whole message (`invalid_blocks`) over a button URL it cannot take.
+ */
+function buttonUrl(url: string): string | undefined {
+  if (!URL.canParse(url)) return undefined;
+  const parsed = new URL(url);
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return undefined;
+  const href = parsed.href.replaceAll("|", "%7C");
+  return href.length <= maxButtonUrlLength ? href : undefined;
+}
 
 export interface SlackMessage {
   /** The notification and fallback text: plain, escaped. */
@@ -28,24 +64,28 @@ export function renderSlack(message: Message): SlackMessage {
       type: "section",
       fields: message.fields.slice(0, 10).map((field) => ({
         type: "mrkdwn",
-        text: limit(`*${escapeMrkdwn(field.label)}*\n${escapeMrkdwn(field.value)}`, 2000),
+        text: limitEscaped(`*${escapeMrkdwn(field.label)}*\n${escapeMrkdwn(field.value)}`, 2000),
       })),
     });
   }
   if (message.excerpt) {
-    blocks.push({ type: "section", text: { type: "mrkdwn", text: limit(`>${escapeMrkdwn(message.excerpt)}`, 3000) } });
+    blocks.push({
+      type: "section",
+      text: { type: "mrkdwn", text: limitEscaped(`>${escapeMrkdwn(message.excerpt)}`, 3000) },
+    });
   }
-  if (message.link) {
+  const url = message.link && buttonUrl(message.link.url);
+  if (message.link && url) {
     blocks.push({
       type: "actions",
       elements: [
         {
           type: "button",
           text: { type: "plain_text", text: limit(`Open ${message.link.label}`, 75) },
-          url: message.link.url,
+          url,
         },
       ],
     });
   }
-  return { text: escapeMrkdwn(message.title), blocks };
+  return { text: limitEscaped(escapeMrkdwn(message.title), maxTextLength), blocks };
 }

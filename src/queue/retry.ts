@@ -1,6 +1,13 @@
 import type { Config, RetryPolicy } from "../config/schema.js";
 import { RetryLater } from "../targets/target.js";
 
+/**
+ * How far a retry may move from its computed delay, either way. Deliveries that failed at the
+ * same moment (a target down for everyone) would otherwise all come back at the same moment,
+ * and hit a recovering target in lockstep on every retry.
+ */
+const jitter = 0.2;
+
 /** The default retry policy with the target's own overrides on top. */
 export function retryPolicyFor(config: Config, targetId: string): RetryPolicy {
   return { ...config.retry, ...config.targets[targetId]?.retry };
@@ -10,9 +17,22 @@ export function retryPolicyFor(config: Config, targetId: string): RetryPolicy {
  * Milliseconds before the next try, after `attemptsMade` failed ones. Exponential doubles
  * from `delay`; both kinds stop at `maxDelay`. When the far side said how long to wait
  * (Retry-After, Slack's rate limit), we wait at least that long, still within `maxDelay`.
+ *
+ * The result is drawn uniformly from ±20% around that delay, cut to the window it must stay
+ * in: never sooner than the far side asked, never later than `maxDelay`. `random` is
+ * injectable so tests can pin the draw.
  */
-export function nextRetryDelay(policy: RetryPolicy, attemptsMade: number, error?: Error): number {
+export function nextRetryDelay(
+  policy: RetryPolicy,
+  attemptsMade: number,
+  error?: Error,
+  random: () => number = Math.random,
+): number {
   const base = policy.backoff === "fixed" ? policy.delay : policy.delay * 2 ** Math.max(0, attemptsMade - 1);
   const askedFor = error instanceof RetryLater && error.afterMs !== undefined ? error.afterMs : 0;
-  return Math.min(Math.max(base, askedFor), policy.maxDelay);
+  const delay = Math.min(Math.max(base, askedFor), policy.maxDelay);
+  const earliest = Math.max(delay * (1 - jitter), Math.min(askedFor, policy.maxDelay));
+  const latest = Math.min(delay * (1 + jitter), policy.maxDelay);
+  // Rounded up: a whole millisecond never lands before the far side's ask, nor past maxDelay (whole).
+  return Math.ceil(earliest + random() * (latest - earliest));
 }
