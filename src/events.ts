@@ -12,10 +12,13 @@ export interface RelayEvent {
   source: string;
   /** The adapter that parsed it: `socialboards`, `sonar`, `generic`. */
   sourceType: string;
-  /** The platform's own event name, e.g. `ticket_status_change`, `customer_unsubscribed`. */
+  /**
+   * The platform's own event name, e.g. `ticket_status_change`, `customer_unsubscribed`, as
+   * `safeEventType` makes it: what routes match, logs show and targets receive.
+   */
   type: string;
   /**
-   * False when the adapter does not know this event type: it is still routed, by its raw name,
+   * False when the adapter does not know this event type: it is still routed, by its name,
    * and described from whatever common fields it has. A platform's new event is never an error.
    */
   known: boolean;
@@ -81,4 +84,23 @@ export interface EventMessage {
   text?: string;
   /** For SMS: from the customer (`inbound`) or to them (`outbound`). */
   direction?: "inbound" | "outbound";
+}
+
+/** What an event type name may look like; anything else is made to look like this. */
+export const eventTypePattern = /^[A-Za-z0-9_.:-]{1,100}$/;
+const disallowed = /[^A-Za-z0-9_.:-]/gu;
+
+/**
+ * The name the relay uses for an event type the sender chose. Whoever can post to an endpoint
+ * picks it, and it is kept in memory, logged, matched and sent on, so it must be short and
+ * plain: each disallowed character (a whole emoji is one) becomes `_`, the result is cut to 100
+ * characters, and a missing or empty name is `unknown`. Every source's `normalize` calls this;
+ * the payload in `raw` keeps the name as it was sent.
+ */
+export function safeEventType(name: string | undefined): string {
+  if (!name) return "unknown";
+  if (eventTypePattern.test(name)) return name;
+  // Each code point becomes one character, so 200 code units (at least 100 code points) are
+  // all the name that can survive the cut: no pass over a name as long as the body limit.
+  return name.slice(0, 200).replace(disallowed, "_").slice(0, 100);
 }

@@ -1,11 +1,14 @@
 import type { Context } from "koa";
 import getRawBody from "raw-body";
+import { maxJsonDepth, nestsDeeperThan } from "./json-depth.js";
 
 /** A request the HTTP layer refuses; its status and message become the JSON error answer. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Headers the answer needs, such as `Allow` on a 405. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -13,22 +16,26 @@ export class HttpError extends Error {
 
 /**
  * Reads the exact bytes of a JSON request, refusing anything over `limit` before it is all in
- * memory. The raw bytes are kept because signatures are computed over them.
+ * memory. The bytes are returned as they came, because signatures are computed over them.
  */
-export async function readJsonBody(ctx: Context, limit: number): Promise<{ raw: Buffer; json: unknown }> {
+export async function readJsonBody(ctx: Context, limit: number): Promise<Buffer> {
   if (!ctx.is("application/json", "+json")) {
     throw new HttpError(415, "send the webhook as JSON (Content-Type: application/json)");
   }
-  let raw: Buffer;
   try {
-    raw = await getRawBody(ctx.req, { limit, length: ctx.request.length });
+    return await getRawBody(ctx.req, { limit, length: ctx.request.length });
   } catch (error) {
     const { type, status } = error as { type?: string; status?: number };
     if (type === "entity.too.large") throw new HttpError(413, `body is larger than the ${limit}-byte limit`);
     throw new HttpError(status && status < 500 ? status : 400, "could not read the request body");
   }
+}
+
+/** The body as JSON, refusing nesting deeper than `maxJsonDepth` before parsing any of it. */
+export function parseJsonBody(raw: Buffer): unknown {
+  if (nestsDeeperThan(raw, maxJsonDepth)) throw new HttpError(400, `JSON nested deeper than ${maxJsonDepth} levels`);
   try {
-    return { raw, json: JSON.parse(raw.toString("utf8")) };
+    return JSON.parse(raw.toString("utf8"));
   } catch {
     throw new HttpError(400, "body is not valid JSON");
   }

@@ -16,6 +16,16 @@ import type { Authentication } from "../source.js";
  */
 export type SignatureScheme = "standard-webhooks" | "x-hub-signature-256";
 
+/** What can be checked before the body arrives: every header there, the timestamp fresh. */
+export function checkStandardWebhookHeaders(
+  headers: IncomingHttpHeaders,
+  toleranceMs: number,
+  now = Date.now(),
+): Authentication {
+  const read = readStandardHeaders(headers, toleranceMs, now);
+  return "error" in read ? { ok: false, error: read.error } : { ok: true };
+}
+
 export function verifyStandardWebhook(
   secret: string,
   headers: IncomingHttpHeaders,
@@ -23,16 +33,9 @@ export function verifyStandardWebhook(
   toleranceMs: number,
   now = Date.now(),
 ): Authentication {
-  const id = header(headers, "webhook-id");
-  const timestamp = header(headers, "webhook-timestamp");
-  const signatures = header(headers, "webhook-signature");
-  if (!id || !timestamp || !signatures) {
-    return { ok: false, error: "missing webhook-id, webhook-timestamp or webhook-signature header" };
-  }
-  const seconds = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : Number.NaN;
-  if (Number.isNaN(seconds) || Math.abs(now - seconds * 1000) > toleranceMs) {
-    return { ok: false, error: `webhook-timestamp is not within ${Math.round(toleranceMs / 1000)} s of now` };
-  }
+  const read = readStandardHeaders(headers, toleranceMs, now);
+  if ("error" in read) return { ok: false, error: read.error };
+  const { id, timestamp, signatures } = read;
   const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
   const expected = createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest();
   const matches = signatures
@@ -42,9 +45,34 @@ export function verifyStandardWebhook(
   return matches ? { ok: true, messageId: id } : { ok: false, error: "webhook-signature does not match" };
 }
 
+function readStandardHeaders(
+  headers: IncomingHttpHeaders,
+  toleranceMs: number,
+  now: number,
+): { id: string; timestamp: string; signatures: string } | { error: string } {
+  const id = header(headers, "webhook-id");
+  const timestamp = header(headers, "webhook-timestamp");
+  const signatures = header(headers, "webhook-signature");
+  if (!id || !timestamp || !signatures) {
+    return { error: "missing webhook-id, webhook-timestamp or webhook-signature header" };
+  }
+  const seconds = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : Number.NaN;
+  if (Number.isNaN(seconds) || Math.abs(now - seconds * 1000) > toleranceMs) {
+    return { error: `webhook-timestamp is not within ${Math.round(toleranceMs / 1000)} s of now` };
+  }
+  return { id, timestamp, signatures };
+}
+
+const missingHubSignature = { ok: false, error: "missing X-Hub-Signature-256: sha256=… header" } as const;
+
+/** What can be checked before the body arrives: the header is there, in its `sha256=` form. */
+export function checkHubSignatureHeader(headers: IncomingHttpHeaders): Authentication {
+  return header(headers, "x-hub-signature-256")?.startsWith("sha256=") ? { ok: true } : missingHubSignature;
+}
+
 export function verifyHubSignature(secret: string, headers: IncomingHttpHeaders, body: Buffer): Authentication {
   const signature = header(headers, "x-hub-signature-256");
-  if (!signature?.startsWith("sha256=")) return { ok: false, error: "missing X-Hub-Signature-256: sha256=… header" };
+  if (!signature?.startsWith("sha256=")) return missingHubSignature;
   const expected = createHmac("sha256", secret).update(body).digest();
   const received = Buffer.from(signature.slice("sha256=".length), "hex");
   return sameBytes(expected, received) ? { ok: true } : { ok: false, error: "X-Hub-Signature-256 does not match" };

@@ -1,10 +1,15 @@
 import type { SourceConfig } from "../../config/schema.js";
-import type { RelayEvent } from "../../events.js";
+import { type RelayEvent, safeEventType } from "../../events.js";
 import { readPath, splitPath } from "../../json-path.js";
 import { text } from "../lenient.js";
 import { InvalidPayload, type Source } from "../source.js";
 import { checkUrlToken } from "../url-token.js";
-import { verifyHubSignature, verifyStandardWebhook } from "./signatures.js";
+import {
+  checkHubSignatureHeader,
+  checkStandardWebhookHeaders,
+  verifyHubSignature,
+  verifyStandardWebhook,
+} from "./signatures.js";
 
 type GenericConfig = Extract<SourceConfig, { type: "generic" }>;
 
@@ -21,9 +26,17 @@ export function createGenericSource(sourceId: string, config: GenericConfig): So
     id: sourceId,
     type: "generic",
 
+    // Before the body: the URL token, and signature headers that are there and fresh, so an
+    // unsigned or stale POST is refused without reading it.
     authenticate(request) {
       const byUrl = checkUrlToken(config.urlToken, request.query);
       if (!byUrl.ok) return byUrl;
+      return config.signature === "standard-webhooks"
+        ? checkStandardWebhookHeaders(request.headers, config.tolerance)
+        : checkHubSignatureHeader(request.headers);
+    },
+
+    verifyBody(request) {
       return config.signature === "standard-webhooks"
         ? verifyStandardWebhook(config.secret, request.headers, request.rawBody, config.tolerance)
         : verifyHubSignature(config.secret, request.headers, request.rawBody);
@@ -43,8 +56,8 @@ export function createGenericSource(sourceId: string, config: GenericConfig): So
         source: receipt.source,
         sourceType: "generic",
         // Without a type at the configured path the event is still kept, routed as `unknown`.
-        type: type ?? "unknown",
-        known: type !== undefined,
+        type: safeEventType(type),
+        known: Boolean(type),
         receivedAt: receipt.receivedAt,
         raw: payload,
       };

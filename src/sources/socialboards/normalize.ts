@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { Person, RelayEvent, TicketSummary } from "../../events.js";
+import { type Person, type RelayEvent, safeEventType, type TicketSummary } from "../../events.js";
 import { text } from "../lenient.js";
 import type { Receipt } from "../source.js";
 import * as payloads from "./payloads.js";
@@ -100,7 +100,8 @@ export const knownEventTypes = Object.keys(normalizers);
 
 /**
  * One item of `Events` as a normalized event. An EventType not in the table is still an
- * event: routed by its raw name with whatever ticket fields it carries, and marked unknown.
+ * event: routed by its name (made safe, see `safeEventType`) with whatever ticket fields it
+ * carries, and marked unknown.
  */
 export function normalizeItem(envelope: Envelope, index: number, receipt: Receipt): RelayEvent {
   const item = envelope.Events[index];
@@ -109,7 +110,7 @@ export function normalizeItem(envelope: Envelope, index: number, receipt: Receip
     id: `${receipt.id}.${index}`,
     source: receipt.source,
     sourceType: "socialboards",
-    type: envelope.EventType,
+    type: safeEventType(envelope.EventType),
     known,
     receivedAt: receipt.receivedAt,
     community: envelope.CommunityName,
@@ -118,7 +119,8 @@ export function normalizeItem(envelope: Envelope, index: number, receipt: Receip
   const common = payloads.ticketEvent.parse(item);
   if (common.TicketId) event.ticketId = common.TicketId;
   if (common.InboxLink) event.link = common.InboxLink;
-  (normalizers[envelope.EventType] ?? ticketCreated)(item, event);
+  // Looked up only when known (own keys): an EventType of `constructor` must not find Object.
+  ((known && normalizers[envelope.EventType]) || ticketCreated)(item, event);
   // The envelope's TicketId names the ticket only when the payload holds one event.
   const envelopeTicketId = text.parse(envelope.TicketId);
   if (!event.ticketId && envelope.Events.length === 1 && envelopeTicketId) event.ticketId = envelopeTicketId;

@@ -1,5 +1,5 @@
 import type { SourceConfig } from "../../config/schema.js";
-import type { EventMessage, Person, RelayEvent } from "../../events.js";
+import { type EventMessage, type Person, type RelayEvent, safeEventType } from "../../events.js";
 import { InvalidPayload, type Source } from "../source.js";
 import { checkUrlToken } from "../url-token.js";
 import { type SonarPayload, type SonarPerson, sonarPayload } from "./payloads.js";
@@ -31,13 +31,14 @@ export function createSonarSource(sourceId: string, config: Extract<SourceConfig
 
     normalize(payload, receipt) {
       const parsed = sonarPayload.parse(payload);
-      const type = parsed.action ?? "unknown";
+      const type = safeEventType(parsed.action);
       const event: RelayEvent = {
         id: `${receipt.id}.0`,
         source: receipt.source,
         sourceType: "sonar",
         type,
-        known: known.has(type),
+        // Known by the name as sent: one that had to be made safe is no name Sonar documents.
+        known: known.has(parsed.action ?? ""),
         receivedAt: receipt.receivedAt,
         raw: payload,
       };
