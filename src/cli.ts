@@ -19,6 +19,12 @@ Commands:
 The config file is --config, else $RELAY_CONFIG, else config/relay.yaml.
 Variables in a .env file in the working directory are loaded when not already set.`;
 
+/**
+ * The longest a shutdown may take before the process exits anyway: past any target's timeout
+ * (10 s by default), inside docker-compose's `stop_grace_period` of 35 s.
+ */
+const shutdownLimitMs = 25_000;
+
 /** Thin on purpose: parse arguments, call the modules, turn failures into exit codes. */
 export async function main(argv: string[]): Promise<number> {
   const [first, ...afterFirst] = argv;
@@ -95,7 +101,8 @@ async function serve(file: string, role: Role): Promise<number> {
   const logger = createLogger();
   const relay = await startRelay(config, { role, logger });
 
-  // Finish what is in flight, then exit: workers hand unfinished jobs back to Redis on close.
+  // Finish what is in flight, then exit: intake stops, workers finish the jobs in hand (each
+  // bounded by its target's timeout) and take no new ones.
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, "shutting down");
@@ -104,12 +111,19 @@ async function serve(file: string, role: Role): Promise<number> {
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
-  const forceExit = setTimeout(() => {
-    logger.error("shutdown took over 30 s; exiting anyway");
+  // A second Ctrl-C means "now"; and a shutdown never outlasts the 35 s docker-compose gives.
+  const forceExit = (why: string) => {
+    logger.error(why);
     process.exit(1);
-  }, 30_000);
-  forceExit.unref();
+  };
+  process.once("SIGINT", () => forceExit("second signal; exiting without waiting"));
+  process.once("SIGTERM", () => forceExit("second signal; exiting without waiting"));
+  setTimeout(
+    () => forceExit(`shutdown took over ${shutdownLimitMs / 1000} s; exiting anyway`),
+    shutdownLimitMs,
+  ).unref();
   await relay.close();
+  logger.info("stopped");
   return 0;
 }
 

@@ -1,7 +1,7 @@
-import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config/schema.js";
 import { createHttpApp } from "./http/app.js";
+import { listen } from "./http/server.js";
 import type { Logger } from "./log.js";
 import { startDeliveryWorker } from "./queue/delivery-worker.js";
 import { Intake } from "./queue/intake.js";
@@ -47,6 +47,8 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
     const routing = startRoutingWorker({ config, sources, router, logger });
     const delivery = startDeliveryWorker({ config, targets, logger });
     closers.push(async () => {
+      // Workers take no new job from here on and finish the ones in hand, so nothing they
+      // started is left for another worker to send again.
       await Promise.all([routing.close(), delivery.close()]);
       await Promise.all([...targets.values()].map((target) => target.close?.()));
     });
@@ -64,19 +66,20 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
       if (redisDown) logger.info("Redis reachable again");
       redisDown = false;
     });
-    const intake = new Intake(redis, config.redis.prefix, logger);
+    const intake = new Intake(redis, config.redis.prefix, logger, { dedupWindowMs: config.server.dedupWindow });
     // Take webhooks only once they can be stored; if Redis is down at start, serve 503s meanwhile.
     if (!(await intake.waitUntilReady(startupWaitMs))) {
       logger.warn({ waitedMs: startupWaitMs }, "starting without Redis; webhooks get 503 until it is reachable");
     }
-    const app = createHttpApp({ sources, intake, logger, bodyLimit: config.server.bodyLimit });
-    const server = await listen(app.callback(), config.server.port, config.server.host);
-    const { port } = server.address() as AddressInfo;
+    const { bodyLimit, maxEventsPerWebhook } = config.server;
+    const app = createHttpApp({ sources, intake, logger, bodyLimit, maxEventsPerWebhook });
+    const http = await listen(app.callback(), config.server.port, config.server.host);
+    const { port } = http.server.address() as AddressInfo;
     url = `http://${config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host}:${port}`;
     logger.info({ port, sources: [...sources.keys()] }, "listening for webhooks");
-    // Closed first: stop taking webhooks before anything they depend on goes away.
-    closers.unshift(async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    closers.push(async () => {
+      await http.close();
+      // Only once no request is left that could still be storing a webhook.
       await intake.close();
       redis.disconnect();
     });
@@ -85,20 +88,9 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
   logger.info({ role, targets: Object.keys(config.targets), routes: config.routes.length }, "relay started");
   return {
     url,
+    /** Stops intake and workers together: neither waits for the other to finish first. */
     async close() {
-      for (const close of closers) await close();
+      await Promise.all(closers.map((close) => close()));
     },
   };
-}
-
-async function listen(handler: RequestListener, port: number, host: string): Promise<Server> {
-  const server = createServer(handler);
-  // Slow or stalled clients must not hold sockets forever.
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
-  return server;
 }

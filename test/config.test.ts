@@ -34,7 +34,14 @@ function problemsOf(text: string, environment: NodeJS.ProcessEnv = env): string[
 describe("config", () => {
   it("fills in documented defaults and converts units", () => {
     const config = parseConfig(valid, "relay.yaml", env);
-    expect(config.server).toEqual({ port: 8080, host: "0.0.0.0", bodyLimit: 1024 * 1024 });
+    expect(config.server).toEqual({
+      port: 8080,
+      host: "0.0.0.0",
+      bodyLimit: 1024 * 1024,
+      dedupWindow: 600_000,
+      maxEventsPerWebhook: 1000,
+    });
+    expect(config.workers).toEqual({ concurrency: 10, lockDuration: 10_000, stalledInterval: 5000 });
     expect(config.redis).toEqual({ url: "redis://127.0.0.1:6379", prefix: "relay" });
     expect(config.retry).toEqual({ attempts: 8, backoff: "exponential", delay: 1000, maxDelay: 3_600_000 });
     expect(config.targets.crm).toMatchObject({ method: "POST", headers: {}, timeout: 5000 });
@@ -114,6 +121,34 @@ describe("config", () => {
     expect(problems[2]).toMatch(
       /routes\[1\]\.to\[1\]: unknown target "nobody" \(defined: support-slack, oncall-email, crm\)/,
     );
+  });
+
+  it.each([
+    [
+      "an http target's url",
+      'crm: { type: http, url: "https://relay:s3cret@crm.example.com/hooks" }',
+      "targets.crm.url",
+    ],
+    [
+      "a slack target's apiUrl",
+      'support-slack: { type: slack, token: "x", channel: "#support", apiUrl: "https://proxy:s3cret@slack.example.com/api/" }',
+      "targets.support-slack.apiUrl",
+    ],
+  ])("refuses credentials in %s, where they would be logged, and says where they go instead", (_, target, key) => {
+    const text = `sources: { socialboards: { type: socialboards, verifyToken: v } }\ntargets:\n  ${target}\n`;
+    const problems = problemsOf(text);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^relay\\.yaml:3:\\d+ ${key.replace(/\./g, "\\.")}: `));
+    expect(problems[0]).toMatch(/user:password@/);
+    expect(problems[0]).toMatch(/headers|token/);
+    expect(problems[0]).not.toContain("s3cret");
+  });
+
+  it("accepts a query string in an http target's url", () => {
+    const text = valid.replace("https://crm.example.com/hooks", "https://crm.example.com/hooks?apikey=abc");
+    expect(parseConfig(text, "relay.yaml", env).targets.crm).toMatchObject({
+      url: "https://crm.example.com/hooks?apikey=abc",
+    });
   });
 
   it.each([

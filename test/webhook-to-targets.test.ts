@@ -165,7 +165,7 @@ routes:
     expect(sink.requests).toHaveLength(4);
     expect(failed?.data.targetId).toBe("crm");
     expect(failed?.attemptsMade).toBe(4);
-    expect(failed?.failedReason).toBe("HTTP crm answered 500");
+    expect(failed?.failedReason).toBe(`HTTP crm (POST ${sink.url}/hooks) answered 500: {"status":500}`);
     expect(relay.logs.join("")).toContain("delivery failed for good");
   });
 
@@ -207,7 +207,9 @@ routes:
     await smtp.waitForMessages(1);
 
     smtp.failNext("permanent");
-    await postWebhook(statusChange);
+    // Another title: the same body again would be taken for the platform's retry of the first.
+    const [first] = statusChange.Events;
+    await postWebhook({ ...statusChange, Events: [{ ...first, Ticket: { ...first.Ticket, Title: "Dog is ill" } }] });
     await waitFor(async () => ((await deliveries.getFailedCount()) > 0 ? true : undefined));
     await settle();
     expect(smtp.messages).toHaveLength(1);

@@ -29,6 +29,17 @@ const size = z.union([
 
 const nonEmpty = z.string().min(1, "must not be empty");
 
+/**
+ * `user:password@` in a target's URL would be written to the logs with the URL, and fetch
+ * refuses such URLs outright, so every attempt would fail; the secret belongs in a header.
+ */
+const hasNoUserinfo = (url: string) => {
+  // zod runs this check even on a value z.url() refused; that one is already reported.
+  if (!URL.canParse(url)) return true;
+  const { username, password } = new URL(url);
+  return username === "" && password === "";
+};
+
 const retrySchema = z.strictObject({
   /** Tries in all, the first included. */
   attempts: wholeNumber.pipe(z.number().min(1).max(100)).default(8),
@@ -81,7 +92,10 @@ const slackTarget = z.strictObject({
   type: z.literal("slack"),
   token: nonEmpty,
   channel: nonEmpty,
-  apiUrl: z.url().optional(),
+  apiUrl: z
+    .url()
+    .refine(hasNoUserinfo, "remove user:password@ from apiUrl: it would be logged; Slack is authenticated by token")
+    .optional(),
   retry: retryOverride,
 });
 const emailTarget = z.strictObject({
@@ -94,7 +108,12 @@ const emailTarget = z.strictObject({
 });
 const httpTarget = z.strictObject({
   type: z.literal("http"),
-  url: z.url({ protocol: /^https?$/ }),
+  url: z
+    .url({ protocol: /^https?$/ })
+    .refine(
+      hasNoUserinfo,
+      "remove user:password@ from the URL: it would be logged; put credentials in headers instead, e.g. Authorization: Bearer <token>",
+    ),
   method: z.enum(["POST", "PUT", "PATCH"]).default("POST"),
   headers: z.record(z.string(), z.string()).default({}),
   timeout: duration.default(10_000),
@@ -151,6 +170,13 @@ export const configSchema = z.strictObject({
       port: wholeNumber.pipe(z.number().min(0).max(65535)).default(8080),
       host: z.string().default("0.0.0.0"),
       bodyLimit: size.default(1024 * 1024),
+      /** Events one webhook may carry; each fans out to its own deliveries, so one POST cannot make thousands. */
+      maxEventsPerWebhook: wholeNumber.pipe(z.number().min(1, "must be a positive whole number")).default(1000),
+      /**
+       * A byte-identical body from the same source within this window is taken as the sender's
+       * retry of one it already sent, answered 200 and not delivered again. 0 turns it off.
+       */
+      dedupWindow: duration.default(10 * 60_000),
     })
     .prefault({}),
   redis: z
@@ -167,6 +193,13 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Deliveries one worker process runs at once. */
       concurrency: wholeNumber.pipe(z.number().min(1).max(1000)).default(10),
+      /**
+       * How long a worker's claim on a job lasts without renewal (renewed every half of it).
+       * A worker that dies holds its jobs this long at most before another may take them.
+       */
+      lockDuration: duration.pipe(z.number().min(1000)).default(10_000),
+      /** How often workers look for jobs whose worker died; with lockDuration, the pick-up delay. */
+      stalledInterval: duration.pipe(z.number().min(500)).default(5_000),
     })
     .prefault({}),
   sources: z.record(id, sourceSchema).refine((all) => Object.keys(all).length > 0, "define at least one source"),

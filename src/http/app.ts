@@ -5,20 +5,24 @@ import type { Logger } from "../log.js";
 import type { Intake } from "../queue/intake.js";
 import { QueueUnavailable } from "../queue/intake.js";
 import { InvalidPayload, type Source } from "../sources/source.js";
-import { HttpError, readJsonBody } from "./body.js";
+import { HttpError, parseJsonBody, readJsonBody } from "./body.js";
+import { closeWhenBodyUnread } from "./connection.js";
+import { refuseOtherMethods } from "./methods.js";
 
 export interface HttpAppDeps {
   sources: ReadonlyMap<string, Source>;
   intake: Intake;
   logger: Logger;
   bodyLimit: number;
+  /** More events than this in one webhook get 413: each event fans out to its own deliveries. */
+  maxEventsPerWebhook: number;
 }
 
 /**
  * The webhook endpoints, health and readiness. A webhook is answered 200 only after Redis
  * holds it; everything else is a JSON error saying what is wrong.
  */
-export function createHttpApp({ sources, intake, logger, bodyLimit }: HttpAppDeps): Koa {
+export function createHttpApp({ sources, intake, logger, bodyLimit, maxEventsPerWebhook }: HttpAppDeps): Koa {
   const app = new Koa();
   const router = new Router();
 
@@ -34,7 +38,9 @@ export function createHttpApp({ sources, intake, logger, bodyLimit }: HttpAppDep
 
   router.get("/webhooks/:source", (ctx) => {
     const source = findSource(sources, ctx.params.source);
-    if (!source.answerChallenge) throw new HttpError(405, `source "${source.id}" has no GET handshake`);
+    if (!source.answerChallenge) {
+      throw new HttpError(405, `source "${source.id}" has no GET handshake`, { Allow: "POST" });
+    }
     const answer = source.answerChallenge(ctx.query);
     if (!answer.ok) throw new HttpError(answer.status, answer.error);
     ctx.type = "text/plain";
@@ -43,13 +49,26 @@ export function createHttpApp({ sources, intake, logger, bodyLimit }: HttpAppDep
 
   router.post("/webhooks/:source", async (ctx) => {
     const source = findSource(sources, ctx.params.source);
-    const { raw, json } = await readJsonBody(ctx, bodyLimit);
-    const authentication = source.authenticate({ query: ctx.query, headers: ctx.headers, rawBody: raw });
+    // Strangers are refused before the body is read: reading and parsing up to bodyLimit is
+    // work a wrong token must not be able to buy.
+    const request = { query: ctx.query, headers: ctx.headers };
+    const beforeBody = source.authenticate(request);
+    if (!beforeBody.ok) throw new HttpError(401, beforeBody.error);
+    const raw = await readJsonBody(ctx, bodyLimit);
+    // A signature is checked over the exact bytes, before they are parsed.
+    const authentication = source.verifyBody?.({ ...request, rawBody: raw }) ?? beforeBody;
     if (!authentication.ok) throw new HttpError(401, authentication.error);
+    const json = parseJsonBody(raw);
     const { events } = source.validate(json);
+    if (events > maxEventsPerWebhook) {
+      throw new HttpError(
+        413,
+        `webhook carries ${events} events; at most ${maxEventsPerWebhook} are taken per webhook (server.maxEventsPerWebhook)`,
+      );
+    }
 
     const receipt = { id: randomUUID(), source: source.id, receivedAt: new Date().toISOString() };
-    const outcome = await intake.accept(receipt, json, authentication.messageId);
+    const outcome = await intake.accept({ receipt, payload: json, rawBody: raw, messageId: authentication.messageId });
     if (outcome === "duplicate") {
       // Already stored under this signed id: 2xx, so an honest sender stops retrying, and
       // nothing is queued, so a replay delivers nothing.
@@ -60,9 +79,10 @@ export function createHttpApp({ sources, intake, logger, bodyLimit }: HttpAppDep
     ctx.body = { accepted: events };
   });
 
+  app.use(closeWhenBodyUnread());
   app.use(errorsAsJson(logger));
+  app.use(refuseOtherMethods(router));
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: false }));
   app.use((ctx) => {
     if (ctx.status === 404 && ctx.body === undefined) {
       ctx.status = 404;
@@ -90,6 +110,7 @@ function errorsAsJson(logger: Logger): Koa.Middleware {
     } catch (error) {
       if (error instanceof HttpError) {
         ctx.status = error.status;
+        ctx.set(error.headers);
         ctx.body = { error: error.message };
       } else if (error instanceof InvalidPayload) {
         ctx.status = 400;

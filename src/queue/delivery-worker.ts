@@ -4,8 +4,8 @@ import type { Logger } from "../log.js";
 import { describeEvent } from "../messages/describe.js";
 import { type DeliveryReceipt, PermanentFailure, type Target } from "../targets/target.js";
 import { type DeliveryJob, deliveryQueueName } from "./jobs.js";
-import { workerConnectionOptions } from "./redis.js";
 import { nextRetryDelay, retryPolicyFor } from "./retry.js";
+import { hasTryLeft, refuseTryBeyondAttempts, triesIncludingThis, workerSettings } from "./worker-settings.js";
 
 /**
  * Sends each delivery job to its target. Retry, backoff and the log of every attempt live
@@ -16,14 +16,18 @@ export function startDeliveryWorker(deps: { config: Config; targets: ReadonlyMap
 } {
   const { config, targets } = deps;
   const logger = deps.logger.child({ component: "delivery" });
+  // The delay the backoff strategy chose for a job's next try, read back by the "failed" log
+  // line: the delay has jitter, so computing it a second time would log a different one.
+  const plannedRetries = new Map<string, number>();
 
   const worker = new Worker<DeliveryJob, DeliveryReceipt>(
     deliveryQueueName,
     async (job: Job<DeliveryJob>) => {
+      refuseTryBeyondAttempts(job);
       const { event, targetId, route } = job.data;
       const target = targets.get(targetId);
       if (!target) throw new UnrecoverableError(`target "${targetId}" is not in the config any more`);
-      const attempt = job.attemptsMade + 1;
+      const attempt = triesIncludingThis(job);
       try {
         const receipt = await target.send(describeEvent(event), { deliveryId: job.id ?? "", attempt, route, event });
         logger.info(
@@ -38,13 +42,13 @@ export function startDeliveryWorker(deps: { config: Config; targets: ReadonlyMap
       }
     },
     {
-      connection: workerConnectionOptions(config.redis.url),
-      prefix: config.redis.prefix,
-      concurrency: config.workers.concurrency,
+      ...workerSettings(config),
       settings: {
         backoffStrategy: (attemptsMade, _type, error, job) => {
-          const targetId = (job?.data as DeliveryJob | undefined)?.targetId ?? "";
-          return nextRetryDelay(retryPolicyFor(config, targetId), attemptsMade, error);
+          if (!job || !hasTryLeft(job)) return -1;
+          const delay = nextRetryDelay(retryPolicyFor(config, (job.data as DeliveryJob).targetId), attemptsMade, error);
+          plannedRetries.set(job.id ?? "", delay);
+          return delay;
         },
       },
     },
@@ -53,21 +57,18 @@ export function startDeliveryWorker(deps: { config: Config; targets: ReadonlyMap
   worker.on("error", (error) => logger.warn({ err: error.message }, "delivery worker error"));
   worker.on("failed", (job, error) => {
     if (!job) return;
-    const attempts = job.opts.attempts ?? 1;
-    const final = error instanceof UnrecoverableError || job.attemptsMade >= attempts;
+    const retryInMs = plannedRetries.get(job.id ?? "");
+    plannedRetries.delete(job.id ?? "");
     const fields = {
       deliveryId: job.id,
       target: job.data.targetId,
       route: job.data.route,
-      attempt: job.attemptsMade,
-      attempts,
+      attempt: triesIncludingThis(job) - 1,
+      attempts: job.opts.attempts ?? 1,
       err: error.message,
     };
-    if (final) logger.error(fields, "delivery failed for good; kept in the failed set");
-    else {
-      const retryInMs = nextRetryDelay(retryPolicyFor(config, job.data.targetId), job.attemptsMade, error);
-      logger.warn({ ...fields, retryInMs }, "delivery failed; will retry");
-    }
+    if (retryInMs === undefined) logger.error(fields, "delivery failed for good; kept in the failed set");
+    else logger.warn({ ...fields, retryInMs }, "delivery failed; will retry");
   });
 
   return {

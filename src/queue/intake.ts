@@ -1,66 +1,88 @@
+import { createHash } from "node:crypto";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.js";
 import type { Receipt } from "../sources/source.js";
-import { type InboundJob, inboundQueueName, keepCompleted, keepFailedInbound } from "./jobs.js";
+import { type InboundJob, inboundJobOptions, inboundQueueName } from "./jobs.js";
 
-/** How long a sender's message id is remembered; longer than Standard Webhooks senders retry. */
-const seenForMs = 24 * 60 * 60 * 1000;
+/** How long a sender's signed message id is remembered; longer than Standard Webhooks senders retry. */
+const signedIdWindowMs = 24 * 60 * 60 * 1000;
+
+/**
+ * How long ingest waits for Redis to store a webhook. Long enough for a brief stall (an fsync,
+ * a paused client, a failover) to finish, so the answer says what Redis did; well inside the
+ * 20 s Socialboards allows. A write still pending after it may yet land: the sender's retry of
+ * the same body is then recognised as a duplicate (see `dedupWindowMs`), not stored twice.
+ */
+const storeTimeoutMs = 5000;
 
 /** Redis cannot take the event now; the HTTP layer answers 503 so the platform sends it again. */
 export class QueueUnavailable extends Error {
   override name = "QueueUnavailable";
 }
 
-/**
- * The ingest side of the queue: stores one accepted webhook, within a bounded time.
- * Socialboards wants an answer within 20 s; we give up on Redis after `timeoutMs` so the
- * answer is a quick 503 instead.
- */
+export interface IntakeOptions {
+  /** Body-digest deduplication window for senders that sign no message id; 0 turns it off. */
+  dedupWindowMs: number;
+  timeoutMs?: number;
+}
+
+/** What ingest is given to store: the receipt, the parsed body and the exact bytes received. */
+export interface Webhook {
+  receipt: Receipt;
+  payload: unknown;
+  rawBody: Buffer;
+  /** The sender's signed id for this message, when it has one (Standard Webhooks' `webhook-id`). */
+  messageId?: string;
+}
+
+/** The ingest side of the queue: stores one accepted webhook, once, within a bounded time. */
 export class Intake {
   readonly #queue: Queue<InboundJob>;
+  readonly #timeoutMs: number;
 
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    prefix: string,
     private readonly logger: Logger,
-    private readonly timeoutMs = 2000,
+    private readonly options: IntakeOptions,
   ) {
+    this.#timeoutMs = options.timeoutMs ?? storeTimeoutMs;
     this.#queue = new Queue<InboundJob>(inboundQueueName, {
       connection: redis,
       prefix,
-      defaultJobOptions: {
-        // Routing fails only when Redis does mid-way, or on a bug: try a few times, then keep
-        // the payload in the failed set, where it can be replayed.
-        attempts: 5,
-        backoff: { type: "exponential", delay: 1000 },
-        removeOnComplete: keepCompleted,
-        removeOnFail: keepFailedInbound,
-      },
+      defaultJobOptions: inboundJobOptions,
     });
     this.#queue.on("error", (error) => this.logger.warn({ err: error.message }, "inbound queue error"));
   }
 
   /**
-   * Resolves once Redis holds the webhook; rejects with QueueUnavailable otherwise. With a
-   * `messageId` (a signed id from the sender), a message already stored under that id in the
-   * last 24 h is not stored again: the answer is "duplicate" and nothing is delivered twice.
+   * Resolves "stored" once Redis holds the webhook, "duplicate" when Redis already holds the
+   * same message (same signed id in the last 24 h, or the same bytes within the dedup window),
+   * and rejects with QueueUnavailable when Redis cannot take it. The duplicate check is part of
+   * the same atomic Redis script as the add (BullMQ deduplication), so a write that lands after
+   * we gave up on it still makes the sender's retry a duplicate.
    */
-  async accept(receipt: Receipt, payload: unknown, messageId?: string): Promise<"stored" | "duplicate"> {
+  async accept(webhook: Webhook): Promise<"stored" | "duplicate"> {
+    const { receipt, payload } = webhook;
     if (this.redis.status !== "ready") throw new QueueUnavailable(`Redis is ${this.redis.status}`);
-    const seenKey = messageId === undefined ? undefined : `${this.prefix}:seen:${receipt.source}:${messageId}`;
+    const deduplication = this.#deduplicationFor(webhook);
     try {
-      if (seenKey) {
-        const first = await withTimeout(this.redis.set(seenKey, receipt.id, "PX", seenForMs, "NX"), this.timeoutMs);
-        if (first === null) return "duplicate";
-      }
-      await withTimeout(this.#queue.add(receipt.source, { receipt, payload }, { jobId: receipt.id }), this.timeoutMs);
-      return "stored";
+      const job = await withTimeout(
+        this.#queue.add(receipt.source, { receipt, payload }, { jobId: receipt.id, deduplication }),
+        this.#timeoutMs,
+      );
+      return job.id === receipt.id ? "stored" : "duplicate";
     } catch (error) {
-      // Not stored, so the sender's retry with the same id must not be taken for a duplicate.
-      if (seenKey) await this.redis.del(seenKey).catch(() => undefined);
-      throw new QueueUnavailable((error as Error).message);
+      if (isRedisFailure(error, this.redis)) throw new QueueUnavailable((error as Error).message);
+      throw error;
     }
+  }
+
+  #deduplicationFor({ receipt, rawBody, messageId }: Webhook) {
+    if (messageId !== undefined) return { id: `${receipt.source}.id.${digest(messageId)}`, ttl: signedIdWindowMs };
+    if (this.options.dedupWindowMs <= 0) return undefined;
+    return { id: `${receipt.source}.body.${digest(rawBody)}`, ttl: this.options.dedupWindowMs };
   }
 
   /** Resolves true once the connection is ready, or false after `ms`. */
@@ -82,7 +104,7 @@ export class Intake {
   async ping(): Promise<boolean> {
     if (this.redis.status !== "ready") return false;
     try {
-      return (await withTimeout(this.redis.ping(), this.timeoutMs)) === "PONG";
+      return (await withTimeout(this.redis.ping(), 2000)) === "PONG";
     } catch {
       return false;
     }
@@ -93,10 +115,32 @@ export class Intake {
   }
 }
 
+/** Sender-chosen strings become fixed-size key parts: a 16 KB header must not make a 16 KB key. */
+function digest(value: string | Buffer): string {
+  return createHash("sha256").update(value).digest("base64url");
+}
+
+class StoreTimeout extends Error {
+  override name = "StoreTimeout";
+}
+
+/**
+ * Only Redis saying no (OOM, READONLY, LOADING …), a lost connection or no answer in time mean
+ * "send it again later". Anything else is a bug or a payload we should have refused, and
+ * must not be dressed up as an outage that the sender would retry forever.
+ */
+function isRedisFailure(error: unknown, redis: Redis): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error instanceof StoreTimeout) return true;
+  if (error.name === "ReplyError" || error.name === "MaxRetriesPerRequestError") return true;
+  if (redis.status !== "ready") return true;
+  return /connection is closed|stream isn't writeable|ECONNRESET|ECONNREFUSED|EPIPE/i.test(error.message);
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new StoreTimeout(`Redis did not answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,3 +1,4 @@
+import type { JobsOptions, KeepJobs } from "bullmq";
 import type { RelayEvent } from "../events.js";
 import type { Receipt } from "../sources/source.js";
 
@@ -23,16 +24,42 @@ export interface DeliveryJob {
 
 /**
  * Deterministic, so that a routing job that crashes halfway and runs again adds no duplicate:
- * BullMQ ignores an add whose job id already exists. The target is part of the id because one
- * event becomes one job per target. (BullMQ forbids `:` in custom ids.)
+ * BullMQ ignores an add whose job id already exists, or whose deduplication id it still
+ * remembers. The target is part of the id because one event becomes one job per target.
+ * (BullMQ forbids `:` in custom ids.)
  */
 export function deliveryJobId(eventId: string, targetId: string): string {
   return `${eventId}.${targetId}`;
 }
 
 /**
- * How long finished jobs stay in Redis: enough to look into recent history, bounded so that a
- * busy relay does not fill Redis. Failed deliveries are kept until someone acts on them.
+ * What Redis keeps, and for how long (docs/configuration.md, "What Redis keeps"). Redis memory
+ * is the relay's disk, so nothing is kept without a bound:
+ * - a finished job is removed at once, payload and all; its id alone is remembered (a small
+ *   deduplication key) for `rememberDoneFor`, so that re-running a routing job never sends twice;
+ * - a failed job keeps its payload, so it can be looked into and replayed, for `keepFailed`.
  */
-export const keepCompleted = { age: 24 * 3600, count: 10_000 };
-export const keepFailedInbound = { age: 30 * 24 * 3600 };
+export const rememberDoneForMs = 24 * 60 * 60 * 1000;
+export const keepFailed: KeepJobs = { age: 14 * 24 * 3600, count: 10_000 };
+
+/** Routing fails only when Redis does mid-way, or on a bug: a few tries, then the failed set. */
+export const inboundJobOptions: JobsOptions = {
+  attempts: 5,
+  // The routing worker's backoff strategy: exponential from 1 s (queue/routing-worker.ts).
+  backoff: { type: "relay" },
+  removeOnComplete: true,
+  removeOnFail: keepFailed,
+};
+
+export function deliveryJobOptions(eventId: string, targetId: string, attempts: number): JobsOptions {
+  const jobId = deliveryJobId(eventId, targetId);
+  return {
+    jobId,
+    attempts,
+    // The delivery worker's own backoff strategy (queue/retry.ts) computes each delay.
+    backoff: { type: "relay" },
+    deduplication: { id: jobId, ttl: rememberDoneForMs },
+    removeOnComplete: true,
+    removeOnFail: keepFailed,
+  };
+}

@@ -4,18 +4,19 @@ import type { RelayEvent } from "../events.js";
 import type { Logger } from "../log.js";
 import type { Router } from "../routing/router.js";
 import type { Source } from "../sources/source.js";
-import {
-  type DeliveryJob,
-  deliveryJobId,
-  deliveryQueueName,
-  type InboundJob,
-  inboundQueueName,
-  keepCompleted,
-} from "./jobs.js";
+import { type DeliveryJob, deliveryJobOptions, deliveryQueueName, type InboundJob, inboundQueueName } from "./jobs.js";
 import { workerConnectionOptions } from "./redis.js";
 import { retryPolicyFor } from "./retry.js";
+import { hasTryLeft, refuseTryBeyondAttempts, workerSettings } from "./worker-settings.js";
 
 const maxReportedUnknownTypes = 1000;
+
+/**
+ * Delivery jobs are added this many at a time: one webhook may carry up to
+ * `server.maxEventsPerWebhook` events, each for several targets, and one Redis transaction
+ * the size of all of them would hold Redis and this process's memory at once.
+ */
+const deliveriesPerBatch = 500;
 
 /**
  * Turns each stored webhook into normalized events and each (event, target) pair into its
@@ -51,6 +52,7 @@ export function startRoutingWorker(deps: {
   const worker = new Worker<InboundJob>(
     inboundQueueName,
     async (job: Job<InboundJob>) => {
+      refuseTryBeyondAttempts(job);
       const { receipt, payload } = job.data;
       const source = sources.get(receipt.source);
       if (!source) throw new UnrecoverableError(`source "${receipt.source}" is not in the config any more`);
@@ -63,21 +65,24 @@ export function startRoutingWorker(deps: {
         return routed.map(({ targetId, route }) => ({
           name: targetId,
           data: { event, targetId, route },
-          opts: {
-            jobId: deliveryJobId(event.id, targetId),
-            attempts: retryPolicyFor(config, targetId).attempts,
-            backoff: { type: "relay" },
-            removeOnComplete: keepCompleted,
-            // Kept: a delivery that gave up stays in the failed set until someone acts on it.
-            removeOnFail: false,
-          },
+          opts: deliveryJobOptions(event.id, targetId, retryPolicyFor(config, targetId).attempts),
         }));
       });
-      if (jobs.length > 0) await deliveries.addBulk(jobs);
+      // A retry after a crash mid-way adds the same job ids again; BullMQ skips those.
+      for (let start = 0; start < jobs.length; start += deliveriesPerBatch) {
+        await deliveries.addBulk(jobs.slice(start, start + deliveriesPerBatch));
+      }
       logger.info({ receiptId: receipt.id, events: events.length, deliveries: jobs.length }, "routed");
       return { events: events.length, deliveries: jobs.length };
     },
-    { connection, prefix: config.redis.prefix, concurrency: config.workers.concurrency },
+    {
+      ...workerSettings(config),
+      settings: {
+        // Exponential from 1 s, unless crashed workers have used up the job's tries.
+        backoffStrategy: (attemptsMade, _type, _error, job) =>
+          job && hasTryLeft(job) ? 1000 * 2 ** Math.max(0, attemptsMade - 1) : -1,
+      },
+    },
   );
   worker.on("error", (error) => logger.warn({ err: error.message }, "routing worker error"));
   worker.on("failed", (job, error) => {

@@ -1,0 +1,154 @@
+import { readFileSync } from "node:fs";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../src/log.js";
+import { Intake, QueueUnavailable } from "../src/queue/intake.js";
+import { inboundQueueName } from "../src/queue/jobs.js";
+import { createIngestConnection } from "../src/queue/redis.js";
+import { type RedisServer, startRedisServer } from "./support/redis.js";
+import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { waitFor } from "./support/wait.js";
+
+const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
+const quiet = createLogger({ level: "silent" });
+
+/** What ingest answers when Redis is slow, full or handed something it cannot store. */
+describe("storing a webhook when Redis misbehaves", () => {
+  let redis: RedisServer;
+  let admin: Redis;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    admin = new Redis(redis.url);
+  });
+
+  afterAll(async () => {
+    admin?.disconnect();
+    await redis?.stop();
+  });
+
+  const receipt = (id: string) => ({ id, source: "socialboards", receivedAt: new Date().toISOString() });
+
+  /** An Intake on its own connection, as ingest builds it, with a short store timeout. */
+  async function openIntake(prefix: string, timeoutMs: number) {
+    const connection = createIngestConnection(redis.url);
+    const intake = new Intake(connection, prefix, quiet, { dedupWindowMs: 60_000, timeoutMs });
+    await intake.waitUntilReady(5000);
+    const inbound = new Queue(inboundQueueName, { connection: { url: redis.url }, prefix });
+    return {
+      intake,
+      inbound,
+      async close() {
+        await inbound.close();
+        await intake.close();
+        connection.disconnect();
+      },
+    };
+  }
+
+  it("recognises the sender's retry of a body whose write landed after ingest gave up on it", async () => {
+    const prefix = uniquePrefix();
+    const { intake, inbound, close } = await openIntake(prefix, 300);
+    const rawBody = Buffer.from(statusChange);
+    try {
+      await admin.call("CLIENT", "PAUSE", "1000", "WRITE");
+      const first = intake.accept({ receipt: receipt("r1"), payload: JSON.parse(statusChange), rawBody });
+      await expect(first).rejects.toBeInstanceOf(QueueUnavailable);
+      // The paused write is not lost: it lands once Redis resumes.
+      await waitFor(async () => (await inbound.getWaitingCount()) === 1, { what: "the late write", timeoutMs: 5000 });
+
+      const retry = await intake.accept({ receipt: receipt("r2"), payload: JSON.parse(statusChange), rawBody });
+      expect(retry).toBe("duplicate");
+      expect(await inbound.getWaitingCount()).toBe(1);
+    } finally {
+      await close();
+    }
+  });
+
+  it("stores a different body from the same source as a webhook of its own", async () => {
+    const { intake, inbound, close } = await openIntake(uniquePrefix(), 2000);
+    try {
+      const other = statusChange.replace('"pending"', '"closed"');
+      for (const [id, body] of [
+        ["a", statusChange],
+        ["b", other],
+      ] as const) {
+        const outcome = await intake.accept({
+          receipt: receipt(id),
+          payload: JSON.parse(body),
+          rawBody: Buffer.from(body),
+        });
+        expect(outcome).toBe("stored");
+      }
+      expect(await inbound.getWaitingCount()).toBe(2);
+    } finally {
+      await close();
+    }
+  });
+
+  it("does not call a payload it cannot serialize an outage", async () => {
+    const { intake, close } = await openIntake(uniquePrefix(), 2000);
+    try {
+      const unserializable = { count: 1n };
+      const attempt = intake.accept({ receipt: receipt("c"), payload: unserializable, rawBody: Buffer.from("{}") });
+      await expect(attempt).rejects.toBeInstanceOf(TypeError);
+    } finally {
+      await close();
+    }
+  });
+
+  describe("over HTTP", () => {
+    let relay: TestRelay;
+    let inbound: Queue;
+
+    beforeAll(async () => {
+      const prefix = uniquePrefix();
+      relay = await startTestRelay(
+        `
+redis: { url: "${redis.url}", prefix: ${prefix} }
+sources:
+  socialboards: { type: socialboards, verifyToken: v }
+`,
+        { role: "ingest" },
+      );
+      inbound = new Queue(inboundQueueName, { connection: { url: redis.url }, prefix });
+    });
+
+    afterAll(async () => {
+      await inbound?.close();
+      await relay?.close();
+    });
+
+    const post = (body: string) =>
+      fetch(`${relay.url}/webhooks/socialboards`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+
+    it("answers 200 for a webhook stored while Redis was paused for 3 s, not 503", async () => {
+      const before = await inbound.getWaitingCount();
+      await admin.call("CLIENT", "PAUSE", "3000", "WRITE");
+      const response = await post(statusChange.replace("Cat is ill", "Paused"));
+      expect(response.status).toBe(200);
+      expect(await inbound.getWaitingCount()).toBe(before + 1);
+    });
+
+    it("answers 503 while Redis is out of memory, keeps serving, and stores again once it has room", async () => {
+      const used = Number(/used_memory:(\d+)/.exec(await admin.info("memory"))?.[1]);
+      await admin.config("SET", "maxmemory", String(used + 64 * 1024));
+      try {
+        const big = JSON.stringify({ ...JSON.parse(statusChange), Padding: "x".repeat(200_000) });
+        const refused = await post(big);
+        expect(refused.status).toBe(503);
+        expect(((await refused.json()) as { error: string }).error).toMatch(/send it again/);
+        expect((await fetch(`${relay.url}/healthz`)).status).toBe(200);
+      } finally {
+        await admin.config("SET", "maxmemory", "0");
+      }
+      expect((await post(statusChange.replace("Cat is ill", "After OOM"))).status).toBe(200);
+      expect(relay.logs.join("")).toMatch(/OOM/);
+    });
+  });
+});

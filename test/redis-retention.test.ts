@@ -1,0 +1,85 @@
+import { readFileSync } from "node:fs";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deliveryJobOptions, deliveryQueueName } from "../src/queue/jobs.js";
+import { type HttpSink, startHttpSink } from "./support/http-sink.js";
+import { type RedisServer, startRedisServer } from "./support/redis.js";
+import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { waitFor } from "./support/wait.js";
+
+const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
+const customerEmail = "robert78baker@gmail.com";
+
+/** Redis is the relay's disk: what it keeps after a delivery, and what it forgets. */
+describe("what Redis keeps", () => {
+  let redis: RedisServer;
+  let sink: HttpSink;
+  let relay: TestRelay;
+  let admin: Redis;
+  const prefix = uniquePrefix();
+
+  beforeAll(async () => {
+    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    admin = new Redis(redis.url);
+    relay = await startTestRelay(`
+redis: { url: "${redis.url}", prefix: ${prefix} }
+sources:
+  socialboards: { type: socialboards, verifyToken: v }
+targets:
+  crm: { type: http, url: "${sink.url}/hooks" }
+routes:
+  - to: [crm]
+`);
+  });
+
+  afterAll(async () => {
+    await relay?.close();
+    admin?.disconnect();
+    await sink?.close();
+    await redis?.stop();
+  });
+
+  /** Every string, hash, list and stream value under the relay's prefix, as one text. */
+  async function everythingStored(): Promise<string> {
+    const keys = await admin.keys(`${prefix}:*`);
+    const values = await Promise.all(
+      keys.map(async (key) => {
+        const type = await admin.type(key);
+        if (type === "string") return admin.get(key);
+        if (type === "hash") return JSON.stringify(await admin.hgetall(key));
+        if (type === "list") return JSON.stringify(await admin.lrange(key, 0, -1));
+        if (type === "stream") return JSON.stringify(await admin.xrange(key, "-", "+"));
+        return "";
+      }),
+    );
+    return values.join("\n");
+  }
+
+  it("forgets a delivered webhook's payload at once, and remembers its delivery id so it is never sent twice", async () => {
+    const response = await fetch(`${relay.url}/webhooks/socialboards`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: statusChange,
+    });
+    expect(response.status).toBe(200);
+    const [request] = await sink.waitForRequests(1);
+    const { deliveryId, event } = (request?.json ?? {}) as { deliveryId: string; event: { id: string } };
+    const deliveries = new Queue(deliveryQueueName, { connection: { url: redis.url }, prefix });
+    try {
+      await waitFor(async () => (await deliveries.getJob(deliveryId)) === undefined, { what: "the job to be removed" });
+      expect(await everythingStored()).not.toContain(customerEmail);
+
+      // A routing job that ran again after a crash would add the same delivery again.
+      await relay.close();
+      await deliveries.add(
+        "crm",
+        { event, targetId: "crm", route: "" } as never,
+        deliveryJobOptions(event.id, "crm", 3),
+      );
+      expect(await deliveries.getJobCountByTypes("wait", "active", "delayed", "completed")).toBe(0);
+    } finally {
+      await deliveries.close();
+    }
+  });
+});

@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Role } from "../../src/serve.js";
+import { waitFor } from "./wait.js";
+
+export interface RelayProcess {
+  /** Where ingest listens (roles all and ingest). */
+  url: string;
+  /** Every line the process wrote to stdout and stderr. */
+  lines: string[];
+  /** Sends a signal: SIGTERM for a shutdown, SIGKILL for a crash. */
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves with the exit code (or the signal that ended it). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const entry = new URL("cli-entry.ts", import.meta.url).pathname;
+const alive = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of alive) child.kill("SIGKILL");
+});
+
+/**
+ * `ticket-relay serve` as a real process, from YAML as a user writes it: for what only a
+ * process shows, such as signals, exit codes and crashes.
+ */
+export async function startRelayProcess(yaml: string, role: Role = "all"): Promise<RelayProcess> {
+  const dir = mkdtempSync(join(tmpdir(), "relay-process-"));
+  const file = join(dir, "relay.yaml");
+  writeFileSync(file, yaml);
+  const child = spawn(process.execPath, ["--import", "tsx", entry, "serve", "--config", file, "--role", role], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LOG_LEVEL: "debug" },
+  });
+  alive.add(child);
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) => lines.push(...String(chunk).split("\n").filter(Boolean));
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => {
+      alive.delete(child);
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code, signal });
+    }),
+  );
+  let ended = false;
+  void exited.then(() => {
+    ended = true;
+  });
+
+  const started = await waitFor(
+    () => {
+      if (ended) throw new Error(`relay exited at start:\n${lines.join("\n")}`);
+      return lines.find((line) => line.includes('"relay started"'));
+    },
+    { what: "the relay process to start", timeoutMs: 15_000 },
+  ).catch((error: Error) => {
+    child.kill("SIGKILL");
+    throw error;
+  });
+  void started;
+  const listening = lines.find((line) => line.includes('"listening for webhooks"'));
+  const port = listening ? (JSON.parse(listening) as { port: number }).port : undefined;
+  return {
+    url: port ? `http://127.0.0.1:${port}` : "",
+    lines,
+    kill: (signal) => child.kill(signal),
+    exited,
+  };
+}
