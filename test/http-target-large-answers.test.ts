@@ -50,6 +50,7 @@ describe("an HTTP target that answers with 300 MB bodies", () => {
     [redis, huge] = await Promise.all([startRedisServer(), startHugeAnswers([500, 500, 200])]);
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
+allowPrivateNetwork: true
 sources:
   socialboards: { type: socialboards, verifyToken: v }
 targets:

@@ -16,7 +16,14 @@ export function createTargets(config: Config): Map<string, Target> {
         targets.set(id, createEmailTarget(id, targetConfig));
         break;
       case "http":
-        targets.set(id, createHttpTarget(id, targetConfig));
+        // The top-level allowPrivateNetwork lifts the SSRF guard for every HTTP target at once.
+        targets.set(
+          id,
+          createHttpTarget(id, {
+            ...targetConfig,
+            allowPrivateNetwork: targetConfig.allowPrivateNetwork || config.allowPrivateNetwork,
+          }),
+        );
         break;
     }
   }

@@ -8,9 +8,15 @@ import {
 } from "@slack/web-api";
 import type { SlackTargetConfig } from "../config/schema.js";
 import { renderSlack } from "../messages/slack.js";
+import { failureOfStatus, networkFailure } from "./failure.js";
 import { PermanentFailure, RetryLater, type Target } from "./target.js";
 
-/** Slack errors that say "not now" rather than "never": everything else needs a config change. */
+/**
+ * Slack errors that say "not now" rather than "never". Every other code needs someone to change
+ * the config or Slack (`channel_not_found`, `not_in_channel`, `invalid_auth`, `account_inactive`,
+ * `is_archived` …) and fails at once; so does a code Slack adds later, rather than being retried
+ * for a day without a chance.
+ */
 const transientSlackErrors = new Set([
   "ratelimited",
   "internal_error",
@@ -45,7 +51,8 @@ export function createSlackTarget(id: string, config: SlackTargetConfig): Target
   };
 }
 
-function classifySlackError(error: unknown): Error {
+/** Slack's error, as the queue understands it: retry (when), or give up. */
+export function classifySlackError(error: unknown): Error {
   if (error instanceof WebAPIRateLimitedError) {
     return new RetryLater("Slack rate limit", error.retryAfter * 1000);
   }
@@ -54,12 +61,10 @@ function classifySlackError(error: unknown): Error {
     return transientSlackErrors.has(code) ? new RetryLater(`Slack: ${code}`) : new PermanentFailure(`Slack: ${code}`);
   }
   if (error instanceof WebAPIHTTPError) {
-    const retryable = error.statusCode >= 500 || error.statusCode === 408 || error.statusCode === 429;
-    const reason = `Slack answered HTTP ${error.statusCode}`;
-    return retryable ? new RetryLater(reason) : new PermanentFailure(reason);
+    return failureOfStatus(error.statusCode, `Slack answered HTTP ${error.statusCode}`, error.headers?.["retry-after"]);
   }
   if (error instanceof WebAPIRequestError) {
-    return new RetryLater(`Slack unreachable: ${error.original.message}`);
+    return networkFailure(`Slack unreachable: ${error.original.message}`);
   }
   return error instanceof Error ? error : new Error(String(error));
 }

@@ -33,6 +33,15 @@ export class PermanentFailure extends Error {
   override name = "PermanentFailure";
 }
 
+/**
+ * The receiver says this endpoint no longer exists (HTTP 410 Gone): no delivery to it can
+ * succeed until the config changes. The delivery pipeline, not the target, acts on it: it
+ * disables the target when it sees this, instead of failing each of its deliveries in turn.
+ */
+export class TargetGone extends PermanentFailure {
+  override name = "TargetGone";
+}
+
 /** Worth another try, after `afterMs` when the far side said how long to wait (Retry-After). */
 export class RetryLater extends Error {
   override name = "RetryLater";

@@ -22,6 +22,8 @@ export interface ScriptedResponse {
 export interface HttpSink {
   url: string;
   requests: ReceivedRequest[];
+  /** TCP connections accepted so far: proves that a refused target never even connected. */
+  readonly connections: number;
   /** The next requests get these answers, in order; after them, 200 `{"ok":true}` again. */
   respondWith(...responses: ScriptedResponse[]): void;
   waitForRequests(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
@@ -34,6 +36,7 @@ export interface HttpSink {
 export async function startHttpSink(): Promise<HttpSink> {
   const requests: ReceivedRequest[] = [];
   const script: ScriptedResponse[] = [];
+  let connections = 0;
 
   const server = createServer(async (request, response) => {
     const body = await readBody(request);
@@ -53,15 +56,22 @@ export async function startHttpSink(): Promise<HttpSink> {
     response.end(answer.body ?? JSON.stringify({ status: answer.status }));
   });
 
+  server.on("connection", () => {
+    connections += 1;
+  });
   const url = await listen(server);
   return {
     url,
     requests,
+    get connections() {
+      return connections;
+    },
     respondWith: (...responses) => script.push(...responses),
     waitForRequests: (count, timeoutMs) => waitForCount(requests, count, "HTTP requests", timeoutMs),
     reset() {
       requests.length = 0;
       script.length = 0;
+      connections = 0;
     },
     close: () => closeServer(server),
   };

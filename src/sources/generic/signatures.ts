@@ -1,15 +1,14 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
+import { sameBytes, verifyStandardWebhookSignature } from "../../signing/standard-webhooks.js";
 import type { Authentication } from "../source.js";
 
 /**
  * Signature checks over the exact bytes received, compared in constant time.
  *
- * Standard Webhooks (https://www.standardwebhooks.com): HMAC-SHA256 of
- * `<webhook-id>.<webhook-timestamp>.<body>` with the base64 secret after `whsec_`;
- * `webhook-signature` holds one or more `v1,<base64>` separated by spaces (several during a
- * key rotation). The timestamp bounds how long a captured request stays usable, and the id
- * lets ingest store each message once.
+ * Standard Webhooks (https://www.standardwebhooks.com): the signature itself is checked in
+ * signing/standard-webhooks.ts, shared with the HTTP target that signs; here, the headers and
+ * the timestamp's freshness. The id lets ingest store each message once.
  *
  * `X-Hub-Signature-256` (GitHub and many others): `sha256=<hex>` HMAC-SHA256 of the body with
  * the secret as-is. It proves who sent the body, not when: a captured request can be replayed.
@@ -36,12 +35,7 @@ export function verifyStandardWebhook(
   const read = readStandardHeaders(headers, toleranceMs, now);
   if ("error" in read) return { ok: false, error: read.error };
   const { id, timestamp, signatures } = read;
-  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
-  const expected = createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest();
-  const matches = signatures
-    .split(" ")
-    .filter((entry) => entry.startsWith("v1,"))
-    .some((entry) => sameBytes(expected, Buffer.from(entry.slice(3), "base64")));
+  const matches = verifyStandardWebhookSignature(secret, id, timestamp, body, signatures);
   return matches ? { ok: true, messageId: id } : { ok: false, error: "webhook-signature does not match" };
 }
 
@@ -76,11 +70,6 @@ export function verifyHubSignature(secret: string, headers: IncomingHttpHeaders,
   const expected = createHmac("sha256", secret).update(body).digest();
   const received = Buffer.from(signature.slice("sha256=".length), "hex");
   return sameBytes(expected, received) ? { ok: true } : { ok: false, error: "X-Hub-Signature-256 does not match" };
-}
-
-/** timingSafeEqual throws on a length mismatch; a wrong length is simply not a match. */
-function sameBytes(expected: Buffer, received: Buffer): boolean {
-  return expected.length === received.length && timingSafeEqual(expected, received);
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
