@@ -5,6 +5,7 @@ import type { Logger } from "../log.js";
 import type { Intake } from "../queue/intake.js";
 import { QueueUnavailable } from "../queue/intake.js";
 import { InvalidPayload, type Source } from "../sources/source.js";
+import { type AdminDeps, addAdminRoutes } from "./admin.js";
 import { HttpError, parseJsonBody, readJsonBody } from "./body.js";
 import { closeWhenBodyUnread } from "./connection.js";
 import { refuseOtherMethods } from "./methods.js";
@@ -16,13 +17,15 @@ export interface HttpAppDeps {
   bodyLimit: number;
   /** More events than this in one webhook get 413: each event fans out to its own deliveries. */
   maxEventsPerWebhook: number;
+  /** The admin API (http/admin.ts), when `admin.token` is set; without it, /admin/* is a 404. */
+  admin?: AdminDeps;
 }
 
 /**
  * The webhook endpoints, health and readiness. A webhook is answered 200 only after Redis
  * holds it; everything else is a JSON error saying what is wrong.
  */
-export function createHttpApp({ sources, intake, logger, bodyLimit, maxEventsPerWebhook }: HttpAppDeps): Koa {
+export function createHttpApp({ sources, intake, logger, bodyLimit, maxEventsPerWebhook, admin }: HttpAppDeps): Koa {
   const app = new Koa();
   const router = new Router();
 
@@ -78,6 +81,8 @@ export function createHttpApp({ sources, intake, logger, bodyLimit, maxEventsPer
     ctx.state.receiptId = receipt.id;
     ctx.body = { accepted: events };
   });
+
+  if (admin) addAdminRoutes(router, admin, bodyLimit);
 
   app.use(closeWhenBodyUnread());
   app.use(errorsAsJson(logger));

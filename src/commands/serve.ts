@@ -1,0 +1,53 @@
+import { resolveConfigPath } from "../config/load.js";
+import { createLogger } from "../log.js";
+import { startRelay } from "../serve.js";
+import type { Command } from "./command.js";
+import { loadOrReport } from "./load-config.js";
+import { parseSharedOptions } from "./shared-options.js";
+
+/**
+ * The longest a shutdown may take before the process exits anyway: past any target's timeout
+ * (10 s by default), inside docker-compose's `stop_grace_period` of 35 s.
+ */
+const shutdownLimitMs = 25_000;
+
+export const serve: Command = {
+  name: "serve",
+  help: `Usage: ticket-relay serve [--config FILE] [--role all|ingest|worker]
+
+Runs the relay. all (the default) is ingest and workers in one process; ingest receives
+webhooks (and serves the admin API when admin.token is set); worker routes and delivers.
+On SIGTERM or SIGINT it finishes what is in flight and exits 0; a second signal exits at once.`,
+  async run(args) {
+    const { config: flag, role } = parseSharedOptions(args);
+    const config = await loadOrReport(resolveConfigPath(flag));
+    if (!config) return 1;
+    const logger = createLogger();
+    const relay = await startRelay(config, { role, logger });
+
+    // Finish what is in flight, then exit: intake stops, workers finish the jobs in hand (each
+    // bounded by its target's timeout) and take no new ones.
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        logger.info({ signal }, "shutting down");
+        resolve();
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+    // A second Ctrl-C means "now"; and a shutdown never outlasts the 35 s docker-compose gives.
+    const forceExit = (why: string) => {
+      logger.error(why);
+      process.exit(1);
+    };
+    process.once("SIGINT", () => forceExit("second signal; exiting without waiting"));
+    process.once("SIGTERM", () => forceExit("second signal; exiting without waiting"));
+    setTimeout(
+      () => forceExit(`shutdown took over ${shutdownLimitMs / 1000} s; exiting anyway`),
+      shutdownLimitMs,
+    ).unref();
+    await relay.close();
+    logger.info("stopped");
+    return 0;
+  },
+};

@@ -1,0 +1,21 @@
+/** What `ticket-relay --help` prints, and every usage error after saying what is wrong. */
+export const usage = `Usage: ticket-relay <command> [options]
+
+Commands:
+  serve [--config FILE] [--role all|ingest|worker]   run the relay (default role: all)
+  check [--config FILE]                              validate the config and exit
+  sonar register --source ID --url PUBLIC_URL [--events a,b] [--name NAME] [--config FILE]
+                                                     create the webhook on Sonar for source ID
+                                                     (API token from $SONAR_API_TOKEN)
+  dlq list [--target T] [--since 1h] [--json]        deliveries that gave up, newest first
+  dlq show ID [--json]                               one of them in full, with the message it would send
+  dlq replay (ID... | --target T | --all) [--since 1h]
+                                                     queue them again, with all their tries
+  dlq purge (ID... | --target T | --all) [--older-than 7d]
+                                                     delete them
+  targets list [--json]                              targets disabled after an HTTP 410, why and since when
+  targets enable ID                                  send to a disabled target again
+
+Every command takes --help; dlq and targets work on the Redis that the config names.
+The config file is --config, else $RELAY_CONFIG, else config/relay.yaml.
+Variables in a .env file in the working directory are loaded when not already set.`;
