@@ -38,7 +38,7 @@ const routesYaml = Array.from(
   (_, i) => `  - match: ${shapes[i % shapes.length]?.(i)}\n    to: [t]\n    continue: true`,
 ).join("\n");
 const config = parseConfig(
-  `${sourcesYaml}targets:\n  t: { type: http, url: "http://127.0.0.1/t" }\nroutes:\n${routesYaml}\n  - to: [t]\n`,
+  `allowPrivateNetwork: true\n${sourcesYaml}targets:\n  t: { type: http, url: "http://127.0.0.1/t" }\nroutes:\n${routesYaml}\n  - to: [t]\n`,
   "bench.yaml",
   {},
 );

@@ -3,8 +3,10 @@ import type { Config } from "./config/schema.js";
 import { createHttpApp } from "./http/app.js";
 import { listen } from "./http/server.js";
 import type { Logger } from "./log.js";
+import { DeadLetters } from "./queue/dead-letters.js";
 import { startDeliveryWorker } from "./queue/delivery-worker.js";
 import { Intake } from "./queue/intake.js";
+import { openDeliveryQueue, relayKeys } from "./queue/queues.js";
 import { createIngestConnection } from "./queue/redis.js";
 import { startRoutingWorker } from "./queue/routing-worker.js";
 import { compileRoutes } from "./routing/router.js";
@@ -66,13 +68,21 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
       if (redisDown) logger.info("Redis reachable again");
       redisDown = false;
     });
-    const intake = new Intake(redis, config.redis.prefix, logger, { dedupWindowMs: config.server.dedupWindow });
+    const intake = new Intake(redis, config.redis.prefix, logger, {
+      dedupWindowMs: (sourceId) => config.sources[sourceId]?.dedupe.window ?? 0,
+    });
     // Take webhooks only once they can be stored; if Redis is down at start, serve 503s meanwhile.
     if (!(await intake.waitUntilReady(startupWaitMs))) {
       logger.warn({ waitedMs: startupWaitMs }, "starting without Redis; webhooks get 503 until it is reachable");
     }
+    // The admin API works on dead letters through ingest's connection: it fails fast, as webhooks do.
+    const { token } = config.admin;
+    const deliveries = token ? openDeliveryQueue(config.redis, redis) : undefined;
+    deliveries?.on("error", (error) => logger.warn({ err: error.message }, "delivery queue error (admin API)"));
+    const deadLetters = deliveries && new DeadLetters(deliveries, relayKeys(config.redis.prefix), config.targets);
+    const admin = token && deadLetters ? { token, deadLetters } : undefined;
     const { bodyLimit, maxEventsPerWebhook } = config.server;
-    const app = createHttpApp({ sources, intake, logger, bodyLimit, maxEventsPerWebhook });
+    const app = createHttpApp({ sources, intake, logger, bodyLimit, maxEventsPerWebhook, admin });
     const http = await listen(app.callback(), config.server.port, config.server.host);
     const { port } = http.server.address() as AddressInfo;
     url = `http://${config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host}:${port}`;
@@ -81,6 +91,7 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
       await http.close();
       // Only once no request is left that could still be storing a webhook.
       await intake.close();
+      await deliveries?.close();
       redis.disconnect();
     });
   }

@@ -38,12 +38,19 @@ describe("config", () => {
       port: 8080,
       host: "0.0.0.0",
       bodyLimit: 1024 * 1024,
-      dedupWindow: 600_000,
       maxEventsPerWebhook: 1000,
     });
     expect(config.workers).toEqual({ concurrency: 10, lockDuration: 10_000, stalledInterval: 5000 });
     expect(config.redis).toEqual({ url: "redis://127.0.0.1:6379", prefix: "relay" });
-    expect(config.retry).toEqual({ attempts: 8, backoff: "exponential", delay: 1000, maxDelay: 3_600_000 });
+    expect(config.retry).toEqual({
+      attempts: 8,
+      backoff: "schedule",
+      schedule: [5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+      delay: 1000,
+      maxDelay: 43_200_000,
+    });
+    expect(config.deadLetters).toEqual({ keep: 30 * 24 * 3_600_000, max: 10_000 });
+    expect(config.sources.socialboards?.dedupe).toEqual({ window: 24 * 3_600_000 });
     expect(config.targets.crm).toMatchObject({ method: "POST", headers: {}, timeout: 5000 });
     expect(config.targets["oncall-email"]).toMatchObject({ to: ["oncall@example.com"] });
     expect(config.routes[1]).toMatchObject({ match: {}, continue: false });
@@ -105,6 +112,35 @@ describe("config", () => {
   ])("rejects a match with %s", (_, condition, expected) => {
     const problems = problemsOf(valid.replace("status: [pending, closed]", condition));
     expect(problems.join("\n")).toMatch(expected);
+  });
+
+  it.each([
+    ["an unknown target", "slack-bakup", "", /unknown target "slack-bakup" — did you mean "slack-backup"\?/],
+    ["the target itself", "support-slack", "", /cannot be its own fallback/],
+    ["a circle", "slack-backup", "fallback: support-slack", /circle: support-slack → slack-backup → support-slack/],
+  ])("refuses a fallback that names %s, with its line", (_, fallback, backupFallback, message) => {
+    const problems = problemsOf(`
+sources:
+  socialboards: { type: socialboards, verifyToken: v }
+targets:
+  support-slack:
+    type: slack
+    token: t
+    channel: "#support"
+    fallback: ${fallback}
+  slack-backup: { type: slack, token: t, channel: "#backup", ${backupFallback} }
+`).join("\n");
+    expect(problems).toMatch(message);
+    expect(problems).toMatch(/relay\.yaml:9:\d+ targets\.support-slack\.fallback/);
+  });
+
+  it("accepts a fallback to another target", () => {
+    const config = parseConfig(
+      valid.replace('channel: "#support" }', 'channel: "#support", fallback: oncall-email }'),
+      "relay.yaml",
+      env,
+    );
+    expect(config.targets["support-slack"]?.fallback).toBe("oncall-email");
   });
 
   it("lists every problem at once", () => {

@@ -31,12 +31,13 @@ describe("a generic signed JSON source", () => {
     relay = await startTestRelay(
       `
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
+allowPrivateNetwork: true
 sources:
   billing: { type: generic, signature: standard-webhooks, secret: "\${STANDARD_SECRET}", eventType: type, ticketId: data.ticket.id }
   github: { type: generic, signature: x-hub-signature-256, secret: "\${HUB_SECRET}", eventType: action }
 targets:
   crm: { type: http, url: "${sink.url}/hooks" }
-retry: { delay: 50ms }
+retry: { backoff: exponential, delay: 50ms }
 routes:
   - match: { event: "invoice.*" }
     to: [crm]

@@ -33,7 +33,7 @@ describe("storing a webhook when Redis misbehaves", () => {
   /** An Intake on its own connection, as ingest builds it, with a short store timeout. */
   async function openIntake(prefix: string, timeoutMs: number) {
     const connection = createIngestConnection(redis.url);
-    const intake = new Intake(connection, prefix, quiet, { dedupWindowMs: 60_000, timeoutMs });
+    const intake = new Intake(connection, prefix, quiet, { dedupWindowMs: () => 60_000, timeoutMs });
     await intake.waitUntilReady(5000);
     const inbound = new Queue(inboundQueueName, { connection: { url: redis.url }, prefix });
     return {

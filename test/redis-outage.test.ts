@@ -17,11 +17,12 @@ describe("when Redis is down", () => {
     [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
+allowPrivateNetwork: true
 sources:
   socialboards: { type: socialboards, verifyToken: v }
 targets:
   crm: { type: http, url: "${sink.url}/hooks" }
-retry: { delay: 50ms }
+retry: { backoff: exponential, delay: 50ms }
 routes:
   - to: [crm]
 `);

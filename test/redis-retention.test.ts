@@ -24,6 +24,7 @@ describe("what Redis keeps", () => {
     admin = new Redis(redis.url);
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${prefix} }
+allowPrivateNetwork: true
 sources:
   socialboards: { type: socialboards, verifyToken: v }
 targets:
@@ -75,7 +76,7 @@ routes:
       await deliveries.add(
         "crm",
         { event, targetId: "crm", route: "" } as never,
-        deliveryJobOptions(event.id, "crm", 3),
+        deliveryJobOptions(event.id, "crm", { attempts: 3, deadLetters: { keep: 60_000, max: 10 } }),
       );
       expect(await deliveries.getJobCountByTypes("wait", "active", "delayed", "completed")).toBe(0);
     } finally {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { parseConfig } from "../src/config/load.js";
 import type { RetryPolicy } from "../src/config/schema.js";
 import { nextRetryDelay } from "../src/queue/retry.js";
 import { RetryLater } from "../src/targets/target.js";
 
-const exponential: RetryPolicy = { attempts: 8, backoff: "exponential", delay: 1000, maxDelay: 10_000 };
+const exponential: RetryPolicy = { attempts: 8, backoff: "exponential", delay: 1000, maxDelay: 10_000, schedule: [] };
 
 /** The random source at its two ends: the shortest and the longest wait the jitter allows. */
 const lowest = () => 0;
@@ -21,6 +22,20 @@ function seeded(seed: number): () => number {
 }
 
 describe("retry delays", () => {
+  it("follow the default schedule, about a day and a half from the first try to the eighth", () => {
+    const policy = configSchemaDefaults();
+    const waits = [1, 2, 3, 4, 5, 6, 7].map((n) => nextRetryDelay(policy, n, undefined, () => 0.5));
+    expect(waits).toEqual([5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
+    const lastTryHours = waits.reduce((sum, wait) => sum + wait, 0) / 3_600_000;
+    expect(lastTryHours).toBeGreaterThan(24);
+    expect(lastTryHours).toBeLessThan(36);
+  });
+
+  it("repeats a schedule's last wait past its end", () => {
+    const policy: RetryPolicy = { ...exponential, backoff: "schedule", schedule: [100, 2000], maxDelay: 60_000 };
+    expect([1, 2, 3, 4].map((n) => nextRetryDelay(policy, n, undefined, () => 0.5))).toEqual([100, 2000, 2000, 2000]);
+  });
+
   it("doubles from the first delay, give or take 20%, and never waits longer than maxDelay", () => {
     const attempts = [1, 2, 3, 4, 5, 6];
     expect(attempts.map((n) => nextRetryDelay(exponential, n, undefined, lowest))).toEqual([
@@ -82,3 +97,7 @@ describe("retry delays", () => {
     for (const delay of delays) expect(delay).toBeGreaterThanOrEqual(800);
   });
 });
+
+function configSchemaDefaults(): RetryPolicy {
+  return parseConfig("sources: { sb: { type: socialboards, verifyToken: v } }", "relay.yaml", {}).retry;
+}

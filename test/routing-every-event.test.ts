@@ -59,7 +59,7 @@ const byField: Record<string, string> = {
 
 function router(routes: string) {
   const config = parseConfig(
-    `${sourcesYaml}targets:\n  t: { type: http, url: "http://127.0.0.1/t" }\nroutes:\n${routes}`,
+    `allowPrivateNetwork: true\n${sourcesYaml}targets:\n  t: { type: http, url: "http://127.0.0.1/t" }\nroutes:\n${routes}`,
     "r.yaml",
     {},
   );
@@ -91,6 +91,7 @@ describe("an EventType the relay does not know", () => {
     [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
+allowPrivateNetwork: true
 ${sourcesYaml}targets:
   catch-all: { type: http, url: "${sink.url}/all" }
 routes:

@@ -21,7 +21,8 @@ const statusChange: RelayEvent = {
 /** Routes as a user writes them, so the test covers the schema's value forms too. */
 function routerFor(routesYaml: string) {
   const config = parseConfig(
-    `sources: { socialboards: { type: socialboards, verifyToken: x } }
+    `allowPrivateNetwork: true
+sources: { socialboards: { type: socialboards, verifyToken: x } }
 targets:
   slack: { type: http, url: "http://127.0.0.1/slack" }
   email: { type: http, url: "http://127.0.0.1/email" }

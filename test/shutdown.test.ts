@@ -30,6 +30,7 @@ describe("shutting down", () => {
     const config = `
 server: { port: 0, host: 127.0.0.1 }
 redis: { url: "${redis.url}", prefix: ${prefix} }
+allowPrivateNetwork: true
 workers: { concurrency: 4, lockDuration: 2s, stalledInterval: 1s }
 sources:
   socialboards: { type: socialboards, verifyToken: v }

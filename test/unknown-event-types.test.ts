@@ -23,6 +23,7 @@ describe("an event type name the relay does not know, end to end", () => {
     relay = await startTestRelay(
       `
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
+allowPrivateNetwork: true
 sources:
   socialboards: { type: socialboards, verifyToken: "verify-secret", urlToken: "url-secret" }
 targets:

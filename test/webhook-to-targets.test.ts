@@ -49,6 +49,7 @@ describe("a Socialboards webhook, end to end", () => {
     relay = await startTestRelay(
       `
 redis: { url: "${redis.url}", prefix: ${prefix} }
+allowPrivateNetwork: true
 sources:
   socialboards: { type: socialboards, verifyToken: "\${VERIFY_TOKEN}", urlToken: "\${URL_TOKEN}" }
 targets:
@@ -165,8 +166,14 @@ routes:
     expect(sink.requests).toHaveLength(4);
     expect(failed?.data.targetId).toBe("crm");
     expect(failed?.attemptsMade).toBe(4);
-    expect(failed?.failedReason).toBe(`HTTP crm (POST ${sink.url}/hooks) answered 500: {"status":500}`);
-    expect(relay.logs.join("")).toContain("delivery failed for good");
+    expect(failed?.failedReason).toBe(
+      `HTTP crm (POST ${sink.url}/hooks) answered 500: {"status":500} (gave up after 4 tries)`,
+    );
+    expect(relay.logs.join("")).toContain("delivery is a dead letter");
+    // Every try is kept with the job, for `ticket-relay dlq show`.
+    const { logs } = await deliveries.getJobLogs(failed?.id ?? "");
+    expect(logs).toHaveLength(4);
+    expect(logs[0]).toMatch(/try 1: HTTP crm .* answered 500/);
   });
 
   it("does not retry what cannot succeed: a 400 from an HTTP target fails at once", async () => {

@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliveryQueueName } from "../src/queue/jobs.js";
+import { relayKeys } from "../src/queue/queues.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
@@ -21,11 +23,12 @@ describe("when workers crash", () => {
 server: { port: 0, host: 127.0.0.1 }
 redis: { url: "${url}", prefix: ${prefix} }
 workers: { concurrency: 5, lockDuration: 1s, stalledInterval: 500ms }
+allowPrivateNetwork: true
 sources:
   socialboards: { type: socialboards, verifyToken: v }
 targets:
   crm: { type: http, url: "${sink?.url}/hooks", timeout: 30s }
-retry: { attempts: 3, delay: 100ms }
+retry: { attempts: 3, backoff: fixed, delay: 100ms }
 routes:
   - to: [crm]
 `;
@@ -83,4 +86,40 @@ routes:
       await third.exited;
     }
   }, 45_000);
+
+  it("does not send again a delivery its target accepted just before the worker died", async () => {
+    sink.reset();
+    sink.respondWith({ status: 200, delayMs: 60_000 });
+    const response = await fetch(`${ingest.url}/webhooks/socialboards`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: statusChange.replace("Cat is ill", "Accepted, then the worker died"),
+    });
+    expect(response.status).toBe(200);
+    const first = await startRelayProcess(config(redis.url), "worker");
+    const [request] = await sink.waitForRequests(1);
+    const { deliveryId } = (request?.json ?? {}) as { deliveryId: string };
+    // The worker wrote its mark the moment the target said yes, and died before the job was done.
+    const admin = new Redis(redis.url);
+    await admin.set(relayKeys(prefix).sent(deliveryId), "HTTP 200");
+    admin.disconnect();
+    first.kill("SIGKILL");
+    await first.exited;
+
+    const second = await startRelayProcess(config(redis.url), "worker");
+    try {
+      await waitFor(() => second.lines.some((line) => line.includes("already sent")), {
+        what: "the re-run to find the mark",
+      });
+      // The job is marked done just after that line is written.
+      await waitFor(async () => (await deliveries.getJobCountByTypes("wait", "active", "delayed")) === 0, {
+        what: "the job to be done",
+      });
+      expect(await deliveries.getFailedCount()).toBe(0);
+      expect(sink.requests).toHaveLength(1);
+    } finally {
+      second.kill("SIGTERM");
+      await second.exited;
+    }
+  }, 30_000);
 });

@@ -95,6 +95,40 @@ function crossReferenceProblems(value: unknown): { path: PropertyKey[]; message:
       }
     });
   });
+  problems.push(...fallbackProblems(asRecord(root.targets), targetIds));
+  return problems;
+}
+
+/**
+ * A fallback must name another target, and fallbacks must not go round in a circle: a
+ * delivery is sent to its fallback once and never further, so a circle would only hide that
+ * both targets are meant to back each other up, which neither can.
+ */
+function fallbackProblems(targets: Record<string, unknown>, targetIds: string[]) {
+  const problems: { path: PropertyKey[]; message: string }[] = [];
+  const fallbackOf = (id: string) => asRecord(targets[id]).fallback;
+  for (const id of targetIds) {
+    const fallback = fallbackOf(id);
+    if (typeof fallback !== "string") continue;
+    const path = ["targets", id, "fallback"];
+    if (!targetIds.includes(fallback)) problems.push({ path, message: unknownName("target", fallback, targetIds) });
+    else if (fallback === id) problems.push({ path, message: "a target cannot be its own fallback" });
+    else {
+      const chain = [id];
+      for (
+        let next: unknown = fallback;
+        typeof next === "string" && targetIds.includes(next);
+        next = fallbackOf(next)
+      ) {
+        if (next === id) {
+          problems.push({ path, message: `fallbacks go round in a circle: ${[...chain, id].join(" → ")}` });
+          break;
+        }
+        if (chain.includes(next)) break;
+        chain.push(next);
+      }
+    }
+  }
   return problems;
 }
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type MatchCondition, type MatchOperators, operatorNames } from "../routing/conditions.js";
 import { isMatchKey, matchFieldNames } from "../routing/fields.js";
+import { isStandardWebhookSecret } from "../signing/standard-webhooks.js";
 import { durationPattern, parseDuration, parseSize, sizePattern } from "./duration.js";
 import { closestName } from "./errors.js";
 
@@ -40,17 +41,41 @@ const hasNoUserinfo = (url: string) => {
   return username === "" && password === "";
 };
 
+/**
+ * After the first try, wait this long before each next one: in the spirit of Standard
+ * Webhooks and Svix, so an outage of an hour or an afternoon costs no alert. With 8 attempts
+ * the last try is about 27 hours after the first (docs/configuration.md, "retry").
+ */
+export const defaultSchedule = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+
 const retrySchema = z.strictObject({
   /** Tries in all, the first included. */
   attempts: wholeNumber.pipe(z.number().min(1).max(100)).default(8),
-  backoff: z.enum(["exponential", "fixed"]).default("exponential"),
+  backoff: z.enum(["schedule", "exponential", "fixed"]).default("schedule"),
+  /** For exponential (doubling from it) and fixed. */
   delay: duration.default(1000),
-  maxDelay: duration.default(3_600_000),
+  /** No wait is longer, a Retry-After included. */
+  maxDelay: duration.default(12 * 3_600_000),
+  /** For schedule: the wait after the 1st, 2nd … failed try; the last one repeats. */
+  schedule: z.array(duration).min(1, "list at least one wait").default(defaultSchedule),
 });
 export type RetryPolicy = z.infer<typeof retrySchema>;
 
 /** A target may override any part of the default retry policy. */
 const retryOverride = retrySchema.partial().optional();
+
+/** Keys every kind of target has. */
+const targetCommon = {
+  retry: retryOverride,
+  /** Another target's id: a delivery that gives up here is sent there once, saying why. */
+  fallback: z.string().optional(),
+};
+
+/**
+ * Inbound deduplication: the same body from the same source within `window` is the platform's
+ * retry of one it already sent (a platform that signs nothing re-sends when it got no 200).
+ */
+const dedupe = (defaultWindow: number) => z.strictObject({ window: duration.default(defaultWindow) }).prefault({});
 
 /** A secret that may be left out; `${VAR:-}` (empty) counts as left out. */
 const optionalSecret = z
@@ -64,6 +89,7 @@ const socialboardsSource = z.strictObject({
   verifyToken: nonEmpty,
   /** When set, POSTs must carry `?token=<it>`; Socialboards signs nothing, so this is what authenticates them. */
   urlToken: optionalSecret,
+  dedupe: dedupe(24 * 3600_000),
 });
 const genericSource = z.strictObject({
   type: z.literal("generic"),
@@ -77,16 +103,20 @@ const genericSource = z.strictObject({
   eventType: nonEmpty.default("type"),
   ticketId: nonEmpty.optional(),
   urlToken: optionalSecret,
+  dedupe: dedupe(0),
 });
 
 const sonarSource = z.strictObject({
   type: z.literal("sonar"),
   /** When set, POSTs must carry `?token=<it>`; Sonar signs nothing either. */
   urlToken: optionalSecret,
+  dedupe: dedupe(24 * 3600_000),
 });
 
 const sourceSchema = z.discriminatedUnion("type", [socialboardsSource, sonarSource, genericSource]);
 export type SourceConfig = z.infer<typeof sourceSchema>;
+/** What a source adapter is given: its own settings. Deduplication is ingest's, not the adapter's. */
+export type AdapterConfig<T extends SourceConfig["type"]> = Omit<Extract<SourceConfig, { type: T }>, "dedupe">;
 
 const slackTarget = z.strictObject({
   type: z.literal("slack"),
@@ -96,7 +126,7 @@ const slackTarget = z.strictObject({
     .url()
     .refine(hasNoUserinfo, "remove user:password@ from apiUrl: it would be logged; Slack is authenticated by token")
     .optional(),
-  retry: retryOverride,
+  ...targetCommon,
 });
 const emailTarget = z.strictObject({
   type: z.literal("email"),
@@ -104,7 +134,7 @@ const emailTarget = z.strictObject({
   smtp: z.string().regex(/^smtps?:\/\/./, "use an smtp:// or smtps:// URL"),
   from: nonEmpty,
   to: z.union([nonEmpty.transform((one) => [one]), z.array(nonEmpty).min(1)]),
-  retry: retryOverride,
+  ...targetCommon,
 });
 const httpTarget = z.strictObject({
   type: z.literal("http"),
@@ -117,7 +147,14 @@ const httpTarget = z.strictObject({
   method: z.enum(["POST", "PUT", "PATCH"]).default("POST"),
   headers: z.record(z.string(), z.string()).default({}),
   timeout: duration.default(10_000),
-  retry: retryOverride,
+  /** Lets this target reach loopback, private and link-local addresses (the SSRF guard, docs/targets/http.md). */
+  allowPrivateNetwork: z.boolean().default(false),
+  /** When set, every request is signed per Standard Webhooks with it. */
+  signingSecret: optionalSecret.refine(
+    (secret) => secret === undefined || isStandardWebhookSecret(secret),
+    'use "whsec_" followed by a base64 key, e.g. whsec_ and the output of: openssl rand -base64 32',
+  ),
+  ...targetCommon,
 });
 const targetSchema = z.discriminatedUnion("type", [slackTarget, emailTarget, httpTarget]);
 export type TargetConfig = z.infer<typeof targetSchema>;
@@ -172,11 +209,6 @@ export const configSchema = z.strictObject({
       bodyLimit: size.default(1024 * 1024),
       /** Events one webhook may carry; each fans out to its own deliveries, so one POST cannot make thousands. */
       maxEventsPerWebhook: wholeNumber.pipe(z.number().min(1, "must be a positive whole number")).default(1000),
-      /**
-       * A byte-identical body from the same source within this window is taken as the sender's
-       * retry of one it already sent, answered 200 and not delivered again. 0 turns it off.
-       */
-      dedupWindow: duration.default(10 * 60_000),
     })
     .prefault({}),
   redis: z
@@ -202,9 +234,21 @@ export const configSchema = z.strictObject({
       stalledInterval: duration.pipe(z.number().min(500)).default(5_000),
     })
     .prefault({}),
+  /** Lets every HTTP target reach loopback, private and link-local addresses: for internal hooks and tests. */
+  allowPrivateNetwork: z.boolean().default(false),
   sources: z.record(id, sourceSchema).refine((all) => Object.keys(all).length > 0, "define at least one source"),
   targets: z.record(id, targetSchema).default({}),
   retry: retrySchema.prefault({}),
+  /** Deliveries that gave up, kept to be looked into and replayed (`ticket-relay dlq`). */
+  deadLetters: z
+    .strictObject({
+      keep: duration.default(30 * 24 * 3600_000),
+      /** At most this many; the oldest go first. Bounds what a long outage can pile up in Redis. */
+      max: wholeNumber.pipe(z.number().min(1)).default(10_000),
+    })
+    .prefault({}),
+  /** The admin API (`/admin/dlq` on the ingest port) is on only while `token` is set and not empty. */
+  admin: z.strictObject({ token: optionalSecret }).prefault({}),
   routes: z.array(routeSchema).default([]),
 });
 

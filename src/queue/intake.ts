@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { Queue } from "bullmq";
+import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "../log.js";
 import type { Receipt } from "../sources/source.js";
-import { type InboundJob, inboundJobOptions, inboundQueueName } from "./jobs.js";
+import type { InboundJob } from "./jobs.js";
+import { openInboundQueue } from "./queues.js";
 
 /** How long a sender's signed message id is remembered; longer than Standard Webhooks senders retry. */
 const signedIdWindowMs = 24 * 60 * 60 * 1000;
@@ -12,7 +13,7 @@ const signedIdWindowMs = 24 * 60 * 60 * 1000;
  * How long ingest waits for Redis to store a webhook. Long enough for a brief stall (an fsync,
  * a paused client, a failover) to finish, so the answer says what Redis did; well inside the
  * 20 s Socialboards allows. A write still pending after it may yet land: the sender's retry of
- * the same body is then recognised as a duplicate (see `dedupWindowMs`), not stored twice.
+ * the same body is then recognised as a duplicate (a source's `dedupe.window`), not stored twice.
  */
 const storeTimeoutMs = 5000;
 
@@ -22,8 +23,11 @@ export class QueueUnavailable extends Error {
 }
 
 export interface IntakeOptions {
-  /** Body-digest deduplication window for senders that sign no message id; 0 turns it off. */
-  dedupWindowMs: number;
+  /**
+   * A source's body-digest deduplication window (its `dedupe.window`), for senders that sign
+   * no message id; 0 turns it off.
+   */
+  dedupWindowMs: (sourceId: string) => number;
   timeoutMs?: number;
 }
 
@@ -48,17 +52,13 @@ export class Intake {
     private readonly options: IntakeOptions,
   ) {
     this.#timeoutMs = options.timeoutMs ?? storeTimeoutMs;
-    this.#queue = new Queue<InboundJob>(inboundQueueName, {
-      connection: redis,
-      prefix,
-      defaultJobOptions: inboundJobOptions,
-    });
+    this.#queue = openInboundQueue(prefix, redis);
     this.#queue.on("error", (error) => this.logger.warn({ err: error.message }, "inbound queue error"));
   }
 
   /**
    * Resolves "stored" once Redis holds the webhook, "duplicate" when Redis already holds the
-   * same message (same signed id in the last 24 h, or the same bytes within the dedup window),
+   * same message (same signed id in the last 24 h, or the same bytes within the source's dedupe window),
    * and rejects with QueueUnavailable when Redis cannot take it. The duplicate check is part of
    * the same atomic Redis script as the add (BullMQ deduplication), so a write that lands after
    * we gave up on it still makes the sender's retry a duplicate.
@@ -81,8 +81,9 @@ export class Intake {
 
   #deduplicationFor({ receipt, rawBody, messageId }: Webhook) {
     if (messageId !== undefined) return { id: `${receipt.source}.id.${digest(messageId)}`, ttl: signedIdWindowMs };
-    if (this.options.dedupWindowMs <= 0) return undefined;
-    return { id: `${receipt.source}.body.${digest(rawBody)}`, ttl: this.options.dedupWindowMs };
+    const window = this.options.dedupWindowMs(receipt.source);
+    if (window <= 0) return undefined;
+    return { id: `${receipt.source}.body.${digest(rawBody)}`, ttl: window };
   }
 
   /** Resolves true once the connection is ready, or false after `ms`. */

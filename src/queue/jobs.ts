@@ -20,6 +20,8 @@ export interface DeliveryJob {
   event: RelayEvent;
   targetId: string;
   route: string;
+  /** Set on a fallback delivery: the target that gave up on this event, and why. */
+  fallbackFor?: { targetId: string; reason: string };
 }
 
 /**
@@ -37,10 +39,12 @@ export function deliveryJobId(eventId: string, targetId: string): string {
  * is the relay's disk, so nothing is kept without a bound:
  * - a finished job is removed at once, payload and all; its id alone is remembered (a small
  *   deduplication key) for `rememberDoneFor`, so that re-running a routing job never sends twice;
- * - a failed job keeps its payload, so it can be looked into and replayed, for `keepFailed`.
+ * - a delivery that gave up is a dead letter, kept with its payload to be looked into and
+ *   replayed for `deadLetters.keep`, at most `deadLetters.max` of them;
+ * - a routing job that failed (a bug, or Redis failing mid-way) is kept for `keepFailedRouting`.
  */
 export const rememberDoneForMs = 24 * 60 * 60 * 1000;
-export const keepFailed: KeepJobs = { age: 14 * 24 * 3600, count: 10_000 };
+export const keepFailedRouting: KeepJobs = { age: 14 * 24 * 3600, count: 10_000 };
 
 /** Routing fails only when Redis does mid-way, or on a bug: a few tries, then the failed set. */
 export const inboundJobOptions: JobsOptions = {
@@ -48,18 +52,24 @@ export const inboundJobOptions: JobsOptions = {
   // The routing worker's backoff strategy: exponential from 1 s (queue/routing-worker.ts).
   backoff: { type: "relay" },
   removeOnComplete: true,
-  removeOnFail: keepFailed,
+  removeOnFail: keepFailedRouting,
 };
 
-export function deliveryJobOptions(eventId: string, targetId: string, attempts: number): JobsOptions {
+/** What a delivery job needs from the config: its target's tries, and how long a dead letter stays. */
+export interface DeliveryPolicy {
+  attempts: number;
+  deadLetters: { keep: number; max: number };
+}
+
+export function deliveryJobOptions(eventId: string, targetId: string, policy: DeliveryPolicy): JobsOptions {
   const jobId = deliveryJobId(eventId, targetId);
   return {
     jobId,
-    attempts,
+    attempts: policy.attempts,
     // The delivery worker's own backoff strategy (queue/retry.ts) computes each delay.
     backoff: { type: "relay" },
     deduplication: { id: jobId, ttl: rememberDoneForMs },
     removeOnComplete: true,
-    removeOnFail: keepFailed,
+    removeOnFail: { age: Math.ceil(policy.deadLetters.keep / 1000), count: policy.deadLetters.max },
   };
 }

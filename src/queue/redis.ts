@@ -23,3 +23,22 @@ export function createIngestConnection(url: string): Redis {
 export function workerConnectionOptions(url: string) {
   return { url, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(200 * times, 5000) };
 }
+
+/**
+ * Whether an error is Redis being away or refusing (a closed connection, no answer in time,
+ * a ReplyError such as OOM or READONLY), as opposed to a bug: the first is "try again later"
+ * (503, exit 1 with a line saying so), the second is not to be dressed up as an outage.
+ */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === "ReplyError" || error.name === "MaxRetriesPerRequestError") return true;
+  return /connection is closed|stream isn't writeable|command timed out|ECONNRESET|ECONNREFUSED|EPIPE/i.test(
+    error.message,
+  );
+}
+
+/** A connection of the workers' own (sent marks, disabled targets), as patient as BullMQ's. */
+export function createWorkerConnection(url: string): Redis {
+  const { retryStrategy } = workerConnectionOptions(url);
+  return new Redis(url, { maxRetriesPerRequest: null, retryStrategy });
+}

@@ -1,5 +1,6 @@
 import type { Config, RetryPolicy } from "../config/schema.js";
 import { RetryLater } from "../targets/target.js";
+import type { DeliveryPolicy } from "./jobs.js";
 
 /**
  * How far a retry may move from its computed delay, either way. Deliveries that failed at the
@@ -13,9 +14,14 @@ export function retryPolicyFor(config: Config, targetId: string): RetryPolicy {
   return { ...config.retry, ...config.targets[targetId]?.retry };
 }
 
+/** What a new delivery job to `targetId` is given: its tries and the dead-letter retention. */
+export function deliveryPolicyFor(config: Config, targetId: string): DeliveryPolicy {
+  return { attempts: retryPolicyFor(config, targetId).attempts, deadLetters: config.deadLetters };
+}
+
 /**
- * Milliseconds before the next try, after `attemptsMade` failed ones. Exponential doubles
- * from `delay`; both kinds stop at `maxDelay`. When the far side said how long to wait
+ * Milliseconds before the next try, after `attemptsMade` failed ones: the schedule's entry
+ * for it, or `delay` doubling (exponential) or as it is (fixed); all stop at `maxDelay`. When the far side said how long to wait
  * (Retry-After, Slack's rate limit), we wait at least that long, still within `maxDelay`.
  *
  * The result is drawn uniformly from ±20% around that delay, cut to the window it must stay
@@ -28,11 +34,25 @@ export function nextRetryDelay(
   error?: Error,
   random: () => number = Math.random,
 ): number {
-  const base = policy.backoff === "fixed" ? policy.delay : policy.delay * 2 ** Math.max(0, attemptsMade - 1);
+  const base = plannedDelay(policy, attemptsMade);
   const askedFor = error instanceof RetryLater && error.afterMs !== undefined ? error.afterMs : 0;
   const delay = Math.min(Math.max(base, askedFor), policy.maxDelay);
   const earliest = Math.max(delay * (1 - jitter), Math.min(askedFor, policy.maxDelay));
   const latest = Math.min(delay * (1 + jitter), policy.maxDelay);
   // Rounded up: a whole millisecond never lands before the far side's ask, nor past maxDelay (whole).
   return Math.ceil(earliest + random() * (latest - earliest));
+}
+
+/** The wait the policy plans after `attemptsMade` failed tries, before jitter and Retry-After. */
+function plannedDelay(policy: RetryPolicy, attemptsMade: number): number {
+  const failed = Math.max(1, attemptsMade);
+  switch (policy.backoff) {
+    case "schedule":
+      // Past its end, a schedule repeats its last wait.
+      return policy.schedule[Math.min(failed, policy.schedule.length) - 1] ?? policy.delay;
+    case "fixed":
+      return policy.delay;
+    case "exponential":
+      return policy.delay * 2 ** (failed - 1);
+  }
 }

@@ -6,7 +6,7 @@ import type { Router } from "../routing/router.js";
 import type { Source } from "../sources/source.js";
 import { type DeliveryJob, deliveryJobOptions, deliveryQueueName, type InboundJob, inboundQueueName } from "./jobs.js";
 import { workerConnectionOptions } from "./redis.js";
-import { retryPolicyFor } from "./retry.js";
+import { deliveryPolicyFor } from "./retry.js";
 import { hasTryLeft, refuseTryBeyondAttempts, workerSettings } from "./worker-settings.js";
 
 const maxReportedUnknownTypes = 1000;
@@ -65,7 +65,7 @@ export function startRoutingWorker(deps: {
         return routed.map(({ targetId, route }) => ({
           name: targetId,
           data: { event, targetId, route },
-          opts: deliveryJobOptions(event.id, targetId, retryPolicyFor(config, targetId).attempts),
+          opts: deliveryJobOptions(event.id, targetId, deliveryPolicyFor(config, targetId)),
         }));
       });
       // A retry after a crash mid-way adds the same job ids again; BullMQ skips those.

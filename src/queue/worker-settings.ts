@@ -29,7 +29,7 @@ export function workerSettings(config: Config): WorkerOptions {
  * The parts of a job these rules read. A backoff strategy is typed with BullMQ's MinimalJob,
  * which leaves `stalledCounter` out although the job it gets always has it.
  */
-interface TriedJob {
+export interface TriedJob {
   attemptsMade: number;
   stalledCounter?: number;
   opts: { attempts?: number };

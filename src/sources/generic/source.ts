@@ -1,4 +1,4 @@
-import type { SourceConfig } from "../../config/schema.js";
+import type { AdapterConfig } from "../../config/schema.js";
 import { type RelayEvent, safeEventType } from "../../events.js";
 import { readPath, splitPath } from "../../json-path.js";
 import { text } from "../lenient.js";
@@ -11,7 +11,7 @@ import {
   verifyStandardWebhook,
 } from "./signatures.js";
 
-type GenericConfig = Extract<SourceConfig, { type: "generic" }>;
+type GenericConfig = AdapterConfig<"generic">;
 
 /**
  * Any other system that posts signed JSON (docs/sources/generic.md). One POST is one event;

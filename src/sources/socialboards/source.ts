@@ -1,4 +1,4 @@
-import type { SourceConfig } from "../../config/schema.js";
+import type { AdapterConfig } from "../../config/schema.js";
 import { firstValue, secretsEqual } from "../secure-compare.js";
 import { InvalidPayload, type Source } from "../source.js";
 import { checkUrlToken } from "../url-token.js";
@@ -11,10 +11,7 @@ import { envelope } from "./payloads.js";
  * item of Events is one event. Socialboards signs nothing, so an optional `?token=` in the
  * endpoint URL is what authenticates a POST.
  */
-export function createSocialboardsSource(
-  sourceId: string,
-  config: Extract<SourceConfig, { type: "socialboards" }>,
-): Source {
+export function createSocialboardsSource(sourceId: string, config: AdapterConfig<"socialboards">): Source {
   return {
     id: sourceId,
     type: "socialboards",

@@ -1,4 +1,4 @@
-import type { SourceConfig } from "../../config/schema.js";
+import type { AdapterConfig } from "../../config/schema.js";
 import { type EventMessage, type Person, type RelayEvent, safeEventType } from "../../events.js";
 import { InvalidPayload, type Source } from "../source.js";
 import { checkUrlToken } from "../url-token.js";
@@ -13,7 +13,7 @@ const known = new Set<string>(sonarEventTypes);
  * Sonar (SMS customer messaging) webhooks: one event per POST, named by `action`. Sonar signs
  * nothing we know of, so the endpoint's `?token=` is what authenticates a POST.
  */
-export function createSonarSource(sourceId: string, config: Extract<SourceConfig, { type: "sonar" }>): Source {
+export function createSonarSource(sourceId: string, config: AdapterConfig<"sonar">): Source {
   return {
     id: sourceId,
     type: "sonar",

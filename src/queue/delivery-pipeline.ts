@@ -1,0 +1,92 @@
+import { type Job, UnrecoverableError } from "bullmq";
+import type { Logger } from "../log.js";
+import type { DeliveryReceipt, Target } from "../targets/target.js";
+import { deliveryMessage } from "./delivery-message.js";
+import type { DisabledTargets } from "./disabled-targets.js";
+import { judgeFailure } from "./failure-verdict.js";
+import type { Fallbacks } from "./fallback.js";
+import type { DeliveryJob } from "./jobs.js";
+import type { SentMarks } from "./sent-marks.js";
+import { triesIncludingThis } from "./worker-settings.js";
+
+export interface PipelineDeps {
+  targets: ReadonlyMap<string, Target>;
+  disabled: DisabledTargets;
+  sent: SentMarks;
+  fallbacks: Fallbacks;
+  logger: Logger;
+}
+
+/**
+ * One try of one delivery, around `target.send`: skip what was already sent, refuse what
+ * cannot be sent, then judge a failure (queue/failure-verdict.ts) as worth another try (the
+ * error goes back to BullMQ, which schedules it) or a dead letter (the job fails for good,
+ * its fallback is queued, and an error line says so). Targets know only their protocol.
+ */
+export function deliveryPipeline({ targets, disabled, sent, fallbacks, logger }: PipelineDeps) {
+  /** The end of the line: a dead letter in the failed set, replayable with `ticket-relay dlq`. */
+  async function deadLetter(job: Job<DeliveryJob>, reason: string): Promise<never> {
+    const fallback = await fallbacks.queueFor(job, reason);
+    logger.error(
+      {
+        deliveryId: job.id,
+        target: job.data.targetId,
+        route: job.data.route,
+        ticketId: job.data.event.ticketId,
+        type: job.data.event.type,
+        tries: triesIncludingThis(job),
+        fallback,
+        err: reason,
+      },
+      "delivery is a dead letter",
+    );
+    throw new UnrecoverableError(reason);
+  }
+
+  return async function deliverOnce(job: Job<DeliveryJob>): Promise<DeliveryReceipt> {
+    const { event, targetId, route } = job.data;
+    const deliveryId = job.id ?? "";
+    const attempt = triesIncludingThis(job);
+    const attempts = job.opts.attempts ?? 1;
+    if (attempt > attempts) {
+      return deadLetter(
+        job,
+        `all ${attempts} tries used: ${job.stalledCounter} ended with the worker stopping mid-way`,
+      );
+    }
+    // Only a job that ran before can have been sent already (its worker died after the target
+    // said yes): a first try skips this read.
+    if (attempt > 1) {
+      const sentAs = await sent.find(deliveryId);
+      if (sentAs) {
+        logger.info({ deliveryId, target: targetId, attempt, detail: sentAs }, "already sent; not sent again");
+        return { detail: `already sent (${sentAs})` };
+      }
+    }
+    const target = targets.get(targetId);
+    if (!target) return deadLetter(job, `target "${targetId}" is not in the config any more`);
+    const off = await disabled.check(targetId);
+    if (off) return deadLetter(job, `target ${targetId} is disabled since ${off.since}: ${off.reason}`);
+
+    let receipt: DeliveryReceipt;
+    try {
+      receipt = await target.send(deliveryMessage(job.data), { deliveryId, attempt, route, event });
+    } catch (error) {
+      const verdict = judgeFailure(error, job);
+      // Every failed try is kept with the job, so `dlq show` can tell the whole story.
+      await job.log(`${new Date().toISOString()} try ${attempt}: ${verdict.reason}`);
+      if (verdict.retry) throw error;
+      if (verdict.gone) {
+        await disabled.disable(targetId, verdict.reason);
+        logger.error({ target: targetId, err: verdict.reason }, "target disabled; `ticket-relay targets enable` it");
+      }
+      return deadLetter(job, verdict.reason);
+    }
+    await sent.mark(deliveryId, receipt.detail);
+    logger.info(
+      { deliveryId, target: targetId, route, type: event.type, attempt, detail: receipt.detail },
+      "delivered",
+    );
+    return receipt;
+  };
+}
