@@ -1,11 +1,11 @@
-import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Config } from "../config/schema.js";
 import type { RelayEvent } from "../events.js";
 import type { Logger } from "../log.js";
 import type { Router } from "../routing/router.js";
 import type { Source } from "../sources/source.js";
-import { type DeliveryJob, deliveryJobOptions, deliveryQueueName, type InboundJob, inboundQueueName } from "./jobs.js";
-import { workerConnectionOptions } from "./redis.js";
+import { deliveryJobOptions, type InboundJob, inboundQueueName } from "./jobs.js";
+import { openDeliveryQueue } from "./queues.js";
 import { deliveryPolicyFor } from "./retry.js";
 import { hasTryLeft, refuseTryBeyondAttempts, workerSettings } from "./worker-settings.js";
 
@@ -31,8 +31,7 @@ export function startRoutingWorker(deps: {
 }): { close(): Promise<void> } {
   const { config, sources, router } = deps;
   const logger = deps.logger.child({ component: "routing" });
-  const connection = workerConnectionOptions(config.redis.url);
-  const deliveries = new Queue<DeliveryJob>(deliveryQueueName, { connection, prefix: config.redis.prefix });
+  const deliveries = openDeliveryQueue({ url: config.redis.url, prefix: config.redis.prefix });
   deliveries.on("error", (error) => logger.warn({ err: error.message }, "delivery queue error"));
 
   // A platform's new event type is routed by its raw name; say so once per process, not per
