@@ -146,11 +146,11 @@ routes:
   - to: [crm, oncall-email]
 `);
     const body = another();
-    expect(await (await post(body)).json()).toEqual({ accepted: 1 });
+    expect(await (await post(body)).json()).toEqual({ accepted: 1, receipt: expect.any(String) });
     expect(await (await post(body)).json()).toEqual({ accepted: 0, duplicate: true });
     await Promise.all([sink.waitForRequests(1), smtp.waitForMessages(1)]);
     // A third, different body still goes through: the window holds duplicates only.
-    expect(await (await post(another())).json()).toEqual({ accepted: 1 });
+    expect(await (await post(another())).json()).toEqual({ accepted: 1, receipt: expect.any(String) });
     await Promise.all([sink.waitForRequests(2), smtp.waitForMessages(2)]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(sink.requests).toHaveLength(2);

@@ -69,7 +69,7 @@ routes:
   it("accepts a Standard Webhooks message and routes it by the type and ticket id at the configured paths", async () => {
     const response = await post("billing", invoice, standardHeaders(invoice));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: 1 });
+    expect(await response.json()).toEqual({ accepted: 1, receipt: expect.any(String) });
 
     const [request] = await sink.waitForRequests(1);
     expect(request?.json).toMatchObject({
@@ -101,7 +101,10 @@ routes:
 
   it("stores a replayed message once: the replay is acknowledged as a duplicate and delivers nothing", async () => {
     const headers = standardHeaders(invoice);
-    expect(await (await post("billing", invoice, headers)).json()).toEqual({ accepted: 1 });
+    expect(await (await post("billing", invoice, headers)).json()).toEqual({
+      accepted: 1,
+      receipt: expect.any(String),
+    });
     const replay = await post("billing", invoice, headers);
     expect(replay.status).toBe(200);
     expect(await replay.json()).toEqual({ accepted: 0, duplicate: true });
@@ -132,7 +135,10 @@ routes:
 
   it("keeps a message without a type at the configured path, routed as unknown", async () => {
     const body = JSON.stringify({ kind: "something-new" });
-    expect(await (await post("billing", body, standardHeaders(body))).json()).toEqual({ accepted: 1 });
+    expect(await (await post("billing", body, standardHeaders(body))).json()).toEqual({
+      accepted: 1,
+      receipt: expect.any(String),
+    });
     const [request] = await sink.waitForRequests(1);
     expect(request?.json).toMatchObject({ event: { type: "unknown", known: false } });
     await expect.poll(() => relay.logs.join("")).toContain("unknown event type; routed by its raw name");

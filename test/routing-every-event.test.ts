@@ -123,7 +123,7 @@ routes:
         body: JSON.stringify(payload),
       });
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ accepted: 1 });
+      expect(await response.json()).toEqual({ accepted: 1, receipt: expect.any(String) });
     }
     const requests = await sink.waitForRequests(2);
     const request = requests.find((received) => JSON.stringify(received.json).includes('"MergedInto":100'));
@@ -148,7 +148,7 @@ routes:
       });
     expect((await post("")).status).toBe(401);
     expect((await post("?token=wrong")).status).toBe(401);
-    expect(await (await post("?token=sonar-url-token")).json()).toEqual({ accepted: 1 });
+    expect(await (await post("?token=sonar-url-token")).json()).toEqual({ accepted: 1, receipt: expect.any(String) });
 
     const [request] = await sink.waitForRequests(1);
     expect(request?.json).toMatchObject({

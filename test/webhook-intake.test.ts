@@ -58,7 +58,7 @@ sources:
   it("acknowledges a webhook only once Redis holds it, with the count of its events", async () => {
     const response = await post("/webhooks/socialboards?token=url-secret", statusChange);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: 1 });
+    expect(await response.json()).toEqual({ accepted: 1, receipt: expect.any(String) });
 
     const [job] = await inbound.getWaiting();
     expect(job?.data.receipt).toMatchObject({ source: "socialboards" });

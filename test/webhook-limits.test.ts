@@ -85,7 +85,7 @@ sources:
   it("accepts a webhook of exactly 1000 events by default", async () => {
     const response = await post(envelopeAround(`[${Array(1000).fill("{}").join(",")}]`));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: 1000 });
+    expect(await response.json()).toEqual({ accepted: 1000, receipt: expect.any(String) });
   });
 });
 

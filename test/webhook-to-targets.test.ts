@@ -99,7 +99,7 @@ routes:
 
   it("posts a readable Slack message, sends an email and calls the HTTP endpoint for open → pending", async () => {
     const response = await postWebhook(statusChangeText);
-    expect(await response.json()).toEqual({ accepted: 1 });
+    expect(await response.json()).toEqual({ accepted: 1, receipt: expect.any(String) });
 
     const [post] = await slack.waitForPosts(1);
     expect(post?.channel).toBe("#support");
@@ -234,7 +234,7 @@ routes:
       Ticket: { ...first.Ticket, Id: 99, Status: "open" },
     };
     const response = await postWebhook({ ...statusChange, Events: [first, reopened] });
-    expect(await response.json()).toEqual({ accepted: 2 });
+    expect(await response.json()).toEqual({ accepted: 2, receipt: expect.any(String) });
 
     await sink.waitForRequests(2);
     await settle();

@@ -79,7 +79,9 @@ export function createHttpApp({ sources, intake, logger, bodyLimit, maxEventsPer
       return;
     }
     ctx.state.receiptId = receipt.id;
-    ctx.body = { accepted: events };
+    // The receipt id starts every event and delivery id made from this webhook: `try` and the
+    // logs follow it.
+    ctx.body = { accepted: events, receipt: receipt.id };
   });
 
   if (admin) addAdminRoutes(router, admin, bodyLimit);
