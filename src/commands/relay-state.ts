@@ -2,9 +2,12 @@ import { Redis } from "ioredis";
 import { resolveConfigPath } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { DeadLetters } from "../queue/dead-letters.js";
+import { DeliveryProgressReader } from "../queue/delivery-progress.js";
 import { DisabledTargets } from "../queue/disabled-targets.js";
-import { openDeliveryQueue, relayKeys } from "../queue/queues.js";
+import { embedded, runningEmbeddedRedis } from "../queue/embedded-redis.js";
+import { openDeliveryQueue, openInboundQueue, relayKeys } from "../queue/queues.js";
 import { isRedisUnavailable } from "../queue/redis.js";
+import { SentMarks } from "../queue/sent-marks.js";
 import { loadOrReport } from "./load-config.js";
 
 /** What the dlq and targets commands work on: the state a relay keeps in its Redis. */
@@ -14,6 +17,8 @@ export interface RelayState {
   file: string;
   deadLetters: DeadLetters;
   disabledTargets: DisabledTargets;
+  /** Where the deliveries of an accepted webhook are (for `try`). */
+  deliveryProgress: DeliveryProgressReader;
 }
 
 /**
@@ -29,6 +34,25 @@ export async function withRelayState(
   const file = resolveConfigPath(configFlag);
   const config = await loadOrReport(file);
   if (!config) return 1;
+  return withLoadedRelayState(config, file, work);
+}
+
+/** The same, for a command that has loaded the config already (`try`, which posts before it follows). */
+export async function withLoadedRelayState(
+  config: Config,
+  file: string,
+  work: (state: RelayState) => Promise<number>,
+): Promise<number> {
+  if (config.redis.url === embedded) {
+    const running = await runningEmbeddedRedis(config.redis.dataDir);
+    if (!running) {
+      console.error(
+        `the relay's embedded Redis (redis.url: embedded in ${file}, data in ${config.redis.dataDir}) is not running: start the relay first (npm start)`,
+      );
+      return 1;
+    }
+    config.redis.url = running;
+  }
   const where = shownUrl(config.redis.url);
   const redis = new Redis(config.redis.url, {
     lazyConnect: true,
@@ -48,6 +72,8 @@ export async function withRelayState(
   }
   const queue = openDeliveryQueue(config.redis, redis);
   queue.on("error", () => undefined); // each command's own failure says it
+  const inbound = openInboundQueue(config.redis.prefix, redis);
+  inbound.on("error", () => undefined);
   const keys = relayKeys(config.redis.prefix);
   try {
     return await work({
@@ -55,13 +81,14 @@ export async function withRelayState(
       file,
       deadLetters: new DeadLetters(queue, keys, config.targets),
       disabledTargets: new DisabledTargets(redis, keys),
+      deliveryProgress: new DeliveryProgressReader(inbound, queue, new SentMarks(redis, keys)),
     });
   } catch (error) {
     if (!isRedisUnavailable(error)) throw error;
     console.error(`Redis at ${where} failed: ${(error as Error).message}`);
     return 1;
   } finally {
-    await queue.close().catch(() => undefined);
+    await Promise.all([queue.close(), inbound.close()]).catch(() => undefined);
     redis.disconnect();
   }
 }

@@ -4,6 +4,9 @@ export const usage = `Usage: ticket-relay <command> [options]
 Commands:
   serve [--config FILE] [--role all|ingest|worker]   run the relay (default role: all)
   check [--config FILE]                              validate the config and exit
+  try [EVENT] [--source ID] [--url BASE] [--wait 15s] [--json]
+                                                     post a sample webhook to the running relay
+                                                     and follow it to its targets
   sonar register --source ID --url PUBLIC_URL [--events a,b] [--name NAME] [--config FILE]
                                                      create the webhook on Sonar for source ID
                                                      (API token from $SONAR_API_TOKEN)

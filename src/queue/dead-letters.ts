@@ -42,7 +42,8 @@ export interface DeadLetterDetail extends DeadLetter {
 /** Which dead letters a replay or purge is about: named ones, one target's, or all. */
 export type Selector = { ids: string[] } | { target: string } | { all: true };
 
-const tryLine = /^(\S+) try \d+: ([\s\S]*)$/;
+/** A failed try as the delivery pipeline logs it with the job: `<ISO time> try <n>: <reason>`. */
+export const tryLine = /^(\S+) try \d+: ([\s\S]*)$/;
 const replayLine = /^\S+ replayed\b/;
 /** Replays and purges run this many jobs at a time: 10,000 dead letters one by one would crawl. */
 const batchSize = 100;

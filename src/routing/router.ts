@@ -1,7 +1,7 @@
 import type { RouteConfig } from "../config/schema.js";
 import type { RelayEvent } from "../events.js";
 import { compileCondition } from "./conditions.js";
-import { fieldReader } from "./fields.js";
+import { type FieldValue, fieldReader } from "./fields.js";
 
 /** One event for one target: what becomes one delivery job. */
 export interface RoutedDelivery {
@@ -58,6 +58,25 @@ export function compileRoutes(routes: readonly RouteConfig[]): Router {
 
 /** Fields whose plain values may be globs: `event: "reply_*"`. */
 const globFields = new Set(["event", "source", "sourceType"]);
+
+/** The first condition of a route's `match` that an event fails, with what the event has there. */
+export interface UnmetCondition {
+  key: string;
+  condition: RouteConfig["match"][string];
+  value: FieldValue;
+}
+
+/**
+ * Why one route does not take an event: for `ticket-relay try` to say, once, off the hot path
+ * (it compiles the route again). Undefined when the route matches.
+ */
+export function firstUnmetCondition(route: RouteConfig, event: RelayEvent): UnmetCondition | undefined {
+  for (const [key, condition] of Object.entries(route.match)) {
+    const value = fieldReader(key)(event);
+    if (!compileCondition(condition, globFields.has(key))(value)) return { key, condition, value };
+  }
+  return undefined;
+}
 
 function compileMatch(match: RouteConfig["match"]): EventPredicate {
   const predicates = Object.entries(match).map(([key, condition]) => {

@@ -1,0 +1,100 @@
+import { type DeliveryProgress, type DeliveryProgressReader, isSettled } from "../queue/delivery-progress.js";
+import { age } from "./output.js";
+
+/** How often Redis is asked again while deliveries are under way. */
+const pollMs = 200;
+
+/** A delivery the config says the sample should make. */
+export interface ExpectedDelivery {
+  /** `<receipt>.<event index>.<target id>`, the delivery job's id. */
+  id: string;
+  target: string;
+  route: string;
+}
+
+export type FollowedDelivery = ExpectedDelivery & DeliveryProgress;
+
+/**
+ * Watches the deliveries of one accepted webhook until each is settled (delivered, a dead
+ * letter) or `waitMs` has passed, saying one line for each as it settles and, at the end, one
+ * for each still under way. It stops early when all that is left is retries due after the wait:
+ * nothing could change before it ends.
+ */
+export async function followDeliveries(
+  reader: DeliveryProgressReader,
+  receipt: string,
+  expected: readonly ExpectedDelivery[],
+  options: { waitMs: number; file: string; say: (line: string) => void },
+): Promise<FollowedDelivery[]> {
+  const deadline = Date.now() + options.waitMs;
+  const latest = new Map<string, DeliveryProgress>();
+  const settled = new Set<string>();
+  const idWidth = Math.max(...expected.map((delivery) => delivery.id.length));
+  const say = (delivery: ExpectedDelivery, progress: DeliveryProgress) => {
+    const [label, text] = describeProgress(delivery.id, progress, options.file);
+    options.say(`${label.padEnd(14)}  ${delivery.id.padEnd(idWidth)}  ${text}`);
+  };
+
+  for (;;) {
+    const open = expected.filter((delivery) => !settled.has(delivery.id));
+    const progress = await reader.of(
+      receipt,
+      open.map((delivery) => delivery.id),
+    );
+    for (const delivery of open) {
+      const now = progress.get(delivery.id);
+      if (!now) continue;
+      latest.set(delivery.id, now);
+      if (isSettled(now)) {
+        settled.add(delivery.id);
+        say(delivery, now);
+      }
+    }
+    const unsettled = expected.filter((delivery) => !settled.has(delivery.id));
+    if (unsettled.length === 0 || Date.now() >= deadline) break;
+    const nothingDueInTime = unsettled.every((delivery) => {
+      const now = latest.get(delivery.id);
+      return now?.state === "retrying" && now.nextTryAt !== undefined && Date.parse(now.nextTryAt) > deadline;
+    });
+    if (nothingDueInTime) break;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
+  }
+
+  for (const delivery of expected) {
+    const now = latest.get(delivery.id);
+    if (now && !settled.has(delivery.id)) say(delivery, now);
+  }
+  return expected.map((delivery) => ({ ...delivery, ...(latest.get(delivery.id) ?? { state: "not-queued" }) }));
+}
+
+const workersHint = "are the workers running? `npm start` runs both ingest and workers";
+
+/** The label and the rest of a delivery's line. */
+function describeProgress(id: string, progress: DeliveryProgress, file: string): [string, string] {
+  switch (progress.state) {
+    case "delivered":
+      return ["delivered", progress.detail];
+    case "dead-letter":
+      return ["dead letter", `${progress.reason} (see ticket-relay dlq show ${id})`];
+    case "retrying": {
+      // age() measures from the first time to the second: here, from now to the next try.
+      const next = progress.nextTryAt
+        ? `next try in ${age(new Date().toISOString(), Date.parse(progress.nextTryAt))} (${progress.nextTryAt})`
+        : "next try soon";
+      return ["still retrying", `try ${progress.tries} of ${progress.attempts} failed: ${progress.lastError}; ${next}`];
+    }
+    case "sending":
+      return ["being sent", `try ${progress.tries} is under way`];
+    case "queued":
+      return progress.waitingFor === "routing"
+        ? ["still queued", `the webhook is not routed yet: ${workersHint}`]
+        : ["still queued", `no worker has taken it yet: ${workersHint}`];
+    case "routing-failed":
+      return ["not routed", `routing the webhook failed: ${progress.reason}`];
+    case "not-queued":
+      return [
+        "not queued",
+        `the running relay routed the event without it: do its routes differ from ${file}? restart it after editing`,
+      ];
+  }
+}
