@@ -27,7 +27,7 @@ async function measureIngest(role: "ingest" | "all") {
 redis: { url: "${redis.url}", prefix: ${prefix}${role} }
 allowPrivateNetwork: true
 sources:
-  socialboards: { type: socialboards, verifyToken: v }
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
 targets:
   crm: { type: http, url: "${sink.url}/hooks" }
 routes:

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { check } from "./commands/check.js";
 import { type Command, UsageError } from "./commands/command.js";
 import { dlqList } from "./commands/dlq-list.js";
@@ -9,11 +8,14 @@ import { serve } from "./commands/serve.js";
 import { sonarRegister } from "./commands/sonar-register.js";
 import { targetsEnable } from "./commands/targets-enable.js";
 import { targetsList } from "./commands/targets-list.js";
+import { tryCommand } from "./commands/try.js";
 import { usage } from "./commands/usage.js";
+import { loadDotEnv } from "./config/dotenv.js";
 
 const commands: readonly Command[] = [
   serve,
   check,
+  tryCommand,
   sonarRegister,
   dlqList,
   dlqShow,
@@ -45,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(command.help);
     return 0;
   }
-  if (existsSync(".env")) process.loadEnvFile(".env");
+  loadDotEnv(".env");
   try {
     return await command.run(args);
   } catch (error) {

@@ -30,3 +30,23 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
   };
   return options.destination ? pino(settings, options.destination) : pino(settings);
 }
+
+/**
+ * A warning that may fire many times a second (a BullMQ worker reports every failed reconnect)
+ * written at most once per `windowMs`, with how many were left out since: an outage stays
+ * visible without burying everything else.
+ */
+export function throttledWarning(logger: Logger, message: string, windowMs = 60_000): (error: Error) => void {
+  let lastAt = Number.NEGATIVE_INFINITY;
+  let leftOut = 0;
+  return (error) => {
+    const now = Date.now();
+    if (now - lastAt < windowMs) {
+      leftOut += 1;
+      return;
+    }
+    logger.warn({ err: error.message, ...(leftOut > 0 ? { leftOut } : {}) }, message);
+    lastAt = now;
+    leftOut = 0;
+  };
+}

@@ -61,7 +61,12 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
     let redisDown = false;
     redis.on("error", (error) => {
       // One line per outage, not one per reconnect attempt.
-      if (!redisDown) logger.error({ err: error.message }, "Redis unreachable; webhooks get 503 until it is back");
+      if (!redisDown) {
+        logger.error(
+          { err: error.message, redis: withoutPassword(config.redis.url) },
+          "Redis unreachable; webhooks get 503 until it is back. Is Redis running at redis.url (REDIS_URL)? Unset REDIS_URL to let the relay run its own",
+        );
+      }
       redisDown = true;
     });
     redis.on("ready", () => {
@@ -104,4 +109,9 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
       await Promise.all(closers.map((close) => close()));
     },
   };
+}
+
+/** A Redis URL fit for a log line: the password left out. */
+function withoutPassword(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:@/]*):[^@/]*@/, "$1:…@");
 }

@@ -40,7 +40,7 @@ describe("the admin API", () => {
 redis: { url: "${redis.url}", prefix: ${prefix} }
 allowPrivateNetwork: true
 ${admin}
-sources: { socialboards: { type: socialboards, verifyToken: v } }
+sources: { socialboards: { type: socialboards, verifyToken: v, urlToken: none } }
 targets:
   crm: { type: http, url: "${sink.url}/hooks" }
 routes:

@@ -6,7 +6,7 @@ const secret = `whsec_${Buffer.from("a 24-byte signing key!!!").toString("base64
 /** A signed HTTP target whose secret comes from the environment, as the docs show it. */
 const signedCrm = `{ type: http, url: https://crm.example.com/hooks, signingSecret: "\${CRM_SIGNING_SECRET}" }`;
 const configWith = (crm: string, top = "") => `${top}
-sources: { socialboards: { type: socialboards, verifyToken: v } }
+sources: { socialboards: { type: socialboards, verifyToken: v, urlToken: none } }
 targets:
   crm: ${crm}
 `;

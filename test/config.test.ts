@@ -2,13 +2,19 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../src/config/errors.js";
 import { parseConfig } from "../src/config/load.js";
 
-const env = { VERIFY: "verify-secret", SLACK: "fake-slack-token", SMTP: "smtp://127.0.0.1:2525" };
+const env = {
+  VERIFY: "verify-secret",
+  URL_TOKEN: "url-token-5f1c",
+  SLACK: "fake-slack-token",
+  SMTP: "smtp://127.0.0.1:2525",
+};
 
 const valid = `
 sources:
   socialboards:
     type: socialboards
     verifyToken: \${VERIFY}
+    urlToken: \${URL_TOKEN}
 targets:
   support-slack: { type: slack, token: "\${SLACK}", channel: "#support" }
   oncall-email: { type: email, smtp: "\${SMTP}", from: "Relay <relay@example.com>", to: oncall@example.com }
@@ -41,7 +47,7 @@ describe("config", () => {
       maxEventsPerWebhook: 1000,
     });
     expect(config.workers).toEqual({ concurrency: 10, lockDuration: 10_000, stalledInterval: 5000 });
-    expect(config.redis).toEqual({ url: "redis://127.0.0.1:6379", prefix: "relay" });
+    expect(config.redis).toEqual({ url: "redis://127.0.0.1:6379", prefix: "relay", dataDir: "data/redis" });
     expect(config.retry).toEqual({
       attempts: 8,
       backoff: "schedule",
@@ -71,7 +77,7 @@ describe("config", () => {
   it("names the file, line and key of an unknown target and suggests the right one", () => {
     const typo = valid.replace("to: [support-slack, oncall-email]", "to: [suport-slack, oncall-email]");
     expect(problemsOf(typo)).toEqual([
-      'relay.yaml:13:10 routes[0].to[0]: unknown target "suport-slack" — did you mean "support-slack"?',
+      'relay.yaml:14:10 routes[0].to[0]: unknown target "suport-slack" — did you mean "support-slack"?',
     ]);
   });
 
@@ -79,14 +85,14 @@ describe("config", () => {
     const problems = problemsOf(valid, { ...env, SLACK: undefined });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(
-      /^relay\.yaml:7:\d+ targets\.support-slack\.token: environment variable SLACK is not set/,
+      /^relay\.yaml:8:\d+ targets\.support-slack\.token: environment variable SLACK is not set/,
     );
   });
 
   it("rejects unknown keys, naming the key", () => {
     const problems = problemsOf(valid.replace('channel: "#support"', 'chanel: "#support"'));
     expect(problems).toContainEqual(
-      expect.stringMatching(/^relay\.yaml:7:\d+ targets\.support-slack\.chanel: unknown key "chanel"/),
+      expect.stringMatching(/^relay\.yaml:8:\d+ targets\.support-slack\.chanel: unknown key "chanel"/),
     );
     expect(problems).toContainEqual(expect.stringMatching(/targets\.support-slack\.channel: required/));
   });
@@ -121,7 +127,7 @@ describe("config", () => {
   ])("refuses a fallback that names %s, with its line", (_, fallback, backupFallback, message) => {
     const problems = problemsOf(`
 sources:
-  socialboards: { type: socialboards, verifyToken: v }
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
 targets:
   support-slack:
     type: slack
@@ -141,6 +147,31 @@ targets:
       env,
     );
     expect(config.targets["support-slack"]?.fallback).toBe("oncall-email");
+  });
+
+  it("refuses a variable that is set but empty, naming it, as .env.example leaves them", () => {
+    const problems = problemsOf(valid, { ...env, SLACK: "" });
+    expect(problems).toEqual([
+      expect.stringMatching(/^relay\.yaml:8:\d+ targets\.support-slack\.token: environment variable SLACK is empty/),
+    ]);
+  });
+
+  it("refuses a Socialboards or Sonar source without urlToken, unless it says none on purpose", () => {
+    const problems = problemsOf("sources:\n  sb: { type: socialboards, verifyToken: v }\n  sms: { type: sonar }\n");
+    expect(problems).toEqual([
+      expect.stringMatching(/^relay\.yaml:2:\d+ sources\.sb\.urlToken: required: POSTs must carry \?token=/),
+      expect.stringMatching(/^relay\.yaml:3:\d+ sources\.sms\.urlToken: required: .*urlToken: none/),
+    ]);
+    const open = parseConfig("sources: { sb: { type: socialboards, verifyToken: v, urlToken: none } }", "r.yaml", {});
+    expect(open.sources.sb).toMatchObject({ urlToken: undefined });
+  });
+
+  it("refuses the placeholder SMTP host that .env.example ships", () => {
+    const problems = problemsOf(valid, { ...env, SMTP: "smtp://user:password@smtp.example.com:587" });
+    expect(problems).toEqual([
+      expect.stringMatching(/targets\.oncall-email\.smtp: smtp\.example\.com is the placeholder from \.env\.example/),
+    ]);
+    expect(problems.join("")).not.toContain("user:password@smtp.example.com");
   });
 
   it("lists every problem at once", () => {
@@ -171,7 +202,7 @@ targets:
       "targets.support-slack.apiUrl",
     ],
   ])("refuses credentials in %s, where they would be logged, and says where they go instead", (_, target, key) => {
-    const text = `sources: { socialboards: { type: socialboards, verifyToken: v } }\ntargets:\n  ${target}\n`;
+    const text = `sources: { socialboards: { type: socialboards, verifyToken: v, urlToken: none } }\ntargets:\n  ${target}\n`;
     const problems = problemsOf(text);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(new RegExp(`^relay\\.yaml:3:\\d+ ${key.replace(/\./g, "\\.")}: `));

@@ -41,7 +41,7 @@ describe("dead letters", () => {
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${prefix} }
 allowPrivateNetwork: true
-sources: { socialboards: { type: socialboards, verifyToken: v } }
+sources: { socialboards: { type: socialboards, verifyToken: v, urlToken: none } }
 targets:
   crm: { type: http, url: "${sink.url}/hooks", retry: { attempts: 2, backoff: fixed, delay: 50ms } }
   slow: { type: http, url: "${sink.url}/slow", retry: { attempts: 2, backoff: fixed, delay: 1h } }

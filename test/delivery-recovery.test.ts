@@ -64,7 +64,7 @@ describe("when a delivery fails", () => {
 redis: { url: "${redis.url}", prefix: ${prefix} }
 allowPrivateNetwork: true
 sources:
-  socialboards: { type: socialboards, verifyToken: v }
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
 retry: { attempts: 3, backoff: fixed, delay: 50ms }
 ${targetsAndRoutes}
 `);

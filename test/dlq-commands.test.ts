@@ -38,7 +38,7 @@ describe("the dlq and targets commands", () => {
     const yaml = `
 redis: { url: "${redis.url}", prefix: ${prefix} }
 allowPrivateNetwork: true
-sources: { socialboards: { type: socialboards, verifyToken: v } }
+sources: { socialboards: { type: socialboards, verifyToken: v, urlToken: none } }
 targets:
   crm: { type: http, url: "${sink.url}/hooks" }
 routes:
@@ -151,7 +151,7 @@ routes:
     const port = await freePort();
     const file = writeConfig(`
 redis: { url: "redis://127.0.0.1:${port}" }
-sources: { socialboards: { type: socialboards, verifyToken: v } }
+sources: { socialboards: { type: socialboards, verifyToken: v, urlToken: none } }
 `);
     const result = await runCli(["dlq", "list", "--config", file]);
     expect(result.code).toBe(1);

@@ -66,6 +66,11 @@ routes:
     });
   const invoice = JSON.stringify({ type: "invoice.paid", data: { ticket: { id: 881 }, amount: 12.5 } });
 
+  it("still wants Content-Type: application/json, as every signed-JSON sender sends it", async () => {
+    const response = await post("billing", invoice, { ...standardHeaders(invoice), "content-type": "text/plain" });
+    expect(response.status).toBe(415);
+  });
+
   it("accepts a Standard Webhooks message and routes it by the type and ticket id at the configured paths", async () => {
     const response = await post("billing", invoice, standardHeaders(invoice));
     expect(response.status).toBe(200);

@@ -52,7 +52,7 @@ describe("an HTTP target that answers with 300 MB bodies", () => {
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
 allowPrivateNetwork: true
 sources:
-  socialboards: { type: socialboards, verifyToken: v }
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
 targets:
   big: { type: http, url: "${huge.url}/hooks", timeout: 30s }
 retry: { attempts: 3, backoff: fixed, delay: 50ms, maxDelay: 100ms }

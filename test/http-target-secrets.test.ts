@@ -39,7 +39,7 @@ describe("an HTTP target whose URL carries an API key", () => {
 redis: { url: "${redis.url}", prefix: ${prefix} }
 allowPrivateNetwork: true
 sources:
-  socialboards: { type: socialboards, verifyToken: v }
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
 targets:
   refused: { type: http, url: "${endpoints.refused}${query}", timeout: 300ms }
   broken: { type: http, url: "${endpoints.broken}${query}", timeout: 2s }

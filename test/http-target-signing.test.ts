@@ -27,7 +27,7 @@ describe("an HTTP target with a signing secret", () => {
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
 allowPrivateNetwork: true
 sources:
-  socialboards: { type: socialboards, verifyToken: v }
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
 targets:
   crm: { type: http, url: "${crm.url}/hooks", signingSecret: "\${CRM_SIGNING_SECRET}" }
   plain: { type: http, url: "${plain.url}/hooks" }

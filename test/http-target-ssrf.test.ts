@@ -26,7 +26,7 @@ describe("an HTTP target pointed at the relay's own network", () => {
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${prefix} }
 sources:
-  socialboards: { type: socialboards, verifyToken: v }
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
 targets:
   by-address: { type: http, url: "${local.url}/hooks" }
   by-name: { type: http, url: "http://localhost:${new URL(local.url).port}/hooks" }

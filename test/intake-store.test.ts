@@ -108,7 +108,7 @@ describe("storing a webhook when Redis misbehaves", () => {
         `
 redis: { url: "${redis.url}", prefix: ${prefix} }
 sources:
-  socialboards: { type: socialboards, verifyToken: v }
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
 `,
         { role: "ingest" },
       );

@@ -19,7 +19,7 @@ describe("when Redis is down", () => {
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
 allowPrivateNetwork: true
 sources:
-  socialboards: { type: socialboards, verifyToken: v }
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
 targets:
   crm: { type: http, url: "${sink.url}/hooks" }
 retry: { backoff: exponential, delay: 50ms }

@@ -26,7 +26,7 @@ describe("what Redis keeps", () => {
 redis: { url: "${redis.url}", prefix: ${prefix} }
 allowPrivateNetwork: true
 sources:
-  socialboards: { type: socialboards, verifyToken: v }
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
 targets:
   crm: { type: http, url: "${sink.url}/hooks" }
 routes:

@@ -99,5 +99,5 @@ describe("retry delays", () => {
 });
 
 function configSchemaDefaults(): RetryPolicy {
-  return parseConfig("sources: { sb: { type: socialboards, verifyToken: v } }", "relay.yaml", {}).retry;
+  return parseConfig("sources: { sb: { type: socialboards, verifyToken: v, urlToken: none } }", "relay.yaml", {}).retry;
 }

@@ -9,7 +9,7 @@ import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 
 const sourcesYaml = `sources:
-  socialboards: { type: socialboards, verifyToken: v }
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
   sonar: { type: sonar, urlToken: sonar-url-token }
 `;
 const sources = createSources(parseConfig(sourcesYaml, "sources.yaml", {}));

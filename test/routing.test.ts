@@ -22,7 +22,7 @@ const statusChange: RelayEvent = {
 function routerFor(routesYaml: string) {
   const config = parseConfig(
     `allowPrivateNetwork: true
-sources: { socialboards: { type: socialboards, verifyToken: x } }
+sources: { socialboards: { type: socialboards, verifyToken: x, urlToken: none } }
 targets:
   slack: { type: http, url: "http://127.0.0.1/slack" }
   email: { type: http, url: "http://127.0.0.1/email" }

@@ -33,7 +33,7 @@ redis: { url: "${redis.url}", prefix: ${prefix} }
 allowPrivateNetwork: true
 workers: { concurrency: 4, lockDuration: 2s, stalledInterval: 1s }
 sources:
-  socialboards: { type: socialboards, verifyToken: v }
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
 targets:
   crm: { type: http, url: "${sink.url}/hooks", timeout: 5s }
 routes:
@@ -91,5 +91,30 @@ routes:
     } finally {
       await deliveries.close();
     }
+  }, 30_000);
+
+  it("stops at once when Redis is away, after one line per part instead of a line a second", async () => {
+    const gone = await startRedisServer();
+    await gone.stop();
+    const relay = await startRelayProcess(`
+server: { port: 0, host: 127.0.0.1 }
+redis: { url: "${gone.url}" }
+allowPrivateNetwork: true
+sources:
+  socialboards: { type: socialboards, verifyToken: v, urlToken: t0ken }
+targets:
+  crm: { type: http, url: "${sink.url}/hooks" }
+routes:
+  - to: [crm]
+`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const signalled = Date.now();
+    relay.kill("SIGTERM");
+    const { code } = await relay.exited;
+    expect(code).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(5000);
+    const warnings = relay.lines.filter((line) => /"level":(40|50)/.test(line));
+    expect(warnings.length).toBeLessThanOrEqual(6);
+    expect(relay.lines.join("\n")).toContain("Is Redis running");
   }, 30_000);
 });

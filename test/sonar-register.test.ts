@@ -23,7 +23,7 @@ describe("ticket-relay sonar register", () => {
       configFile,
       `sources:
   sonar: { type: sonar, urlToken: "\${SONAR_URL_TOKEN}" }
-  socialboards: { type: socialboards, verifyToken: v }
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
 `,
     );
   });

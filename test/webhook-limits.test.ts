@@ -90,7 +90,8 @@ sources:
 });
 
 describe("server.maxEventsPerWebhook", () => {
-  const config = (server: string) => parseConfig(`server: ${server}\nsources: { sb: { type: sonar } }\n`, "t.yaml", {});
+  const config = (server: string) =>
+    parseConfig(`server: ${server}\nsources: { sb: { type: sonar, urlToken: none } }\n`, "t.yaml", {});
 
   it("defaults to 1000 and takes a positive whole number, also from the environment", () => {
     expect(config("{}").server.maxEventsPerWebhook).toBe(1000);

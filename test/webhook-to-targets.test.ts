@@ -225,6 +225,22 @@ routes:
     expect(failed?.failedReason).toMatch(/^SMTP 55\d/);
   });
 
+  it("takes a JSON body sent as text/plain, since Socialboards documents no Content-Type", async () => {
+    const [first] = statusChange.Events;
+    const body = JSON.stringify({
+      ...statusChange,
+      Events: [{ ...first, Ticket: { ...first.Ticket, Title: "Plain" } }],
+    });
+    const response = await fetch(`${relay.url}/webhooks/socialboards?token=${secrets.URL_TOKEN}`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body,
+    });
+    expect(response.status).toBe(200);
+    const [request] = await sink.waitForRequests(1);
+    expect(request?.json).toMatchObject({ title: expect.stringContaining("Plain") });
+  });
+
   it("routes each of several Events on its own", async () => {
     const [first] = statusChange.Events;
     const reopened = {

@@ -25,7 +25,7 @@ redis: { url: "${url}", prefix: ${prefix} }
 workers: { concurrency: 5, lockDuration: 1s, stalledInterval: 500ms }
 allowPrivateNetwork: true
 sources:
-  socialboards: { type: socialboards, verifyToken: v }
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
 targets:
   crm: { type: http, url: "${sink?.url}/hooks", timeout: 30s }
 retry: { attempts: 3, backoff: fixed, delay: 100ms }

@@ -1,5 +1,6 @@
 import { resolveConfigPath } from "../config/load.js";
 import { createLogger } from "../log.js";
+import { type EmbeddedRedis, embedded, startEmbeddedRedis } from "../queue/embedded-redis.js";
 import { startRelay } from "../serve.js";
 import type { Command } from "./command.js";
 import { loadOrReport } from "./load-config.js";
@@ -23,6 +24,16 @@ On SIGTERM or SIGINT it finishes what is in flight and exits 0; a second signal 
     const config = await loadOrReport(resolveConfigPath(flag));
     if (!config) return 1;
     const logger = createLogger();
+    let redis: EmbeddedRedis | undefined;
+    if (config.redis.url === embedded) {
+      try {
+        redis = await startEmbeddedRedis(config.redis.dataDir, logger);
+      } catch (error) {
+        console.error((error as Error).message);
+        return 1;
+      }
+      config.redis.url = redis.url;
+    }
     const relay = await startRelay(config, { role, logger });
 
     // Finish what is in flight, then exit: intake stops, workers finish the jobs in hand (each
@@ -47,6 +58,8 @@ On SIGTERM or SIGINT it finishes what is in flight and exits 0; a second signal 
       shutdownLimitMs,
     ).unref();
     await relay.close();
+    // Last: everything above may still need Redis while it finishes.
+    await redis?.stop();
     logger.info("stopped");
     return 0;
   },

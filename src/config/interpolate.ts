@@ -45,10 +45,13 @@ function interpolateString(
     const set = env[name_];
     // Shell semantics: `:-` applies when the variable is unset or empty.
     if (fallback !== undefined) return set ? set : fallback;
-    if (set === undefined) {
+    // Empty counts as unset: `FOO=` left in a copied .env is a value nobody chose (an empty
+    // token would let anyone post). `${FOO:-}` is how to mean "empty is fine".
+    if (set === undefined || set === "") {
+      const state = set === undefined ? "is not set" : "is empty";
       problems.push({
         path,
-        message: `environment variable ${name_} is not set (set it, or write \${${name_}:-default})`,
+        message: `environment variable ${name_} ${state} (set it, or write \${${name_}:-default})`,
       });
       return "";
     }

@@ -96,6 +96,34 @@ function crossReferenceProblems(value: unknown): { path: PropertyKey[]; message:
     });
   });
   problems.push(...fallbackProblems(asRecord(root.targets), targetIds));
+  problems.push(...placeholderProblems(asRecord(root.targets)));
+  return problems;
+}
+
+/**
+ * Values still as `.env.example` ships them: they look filled in, pass every other check, and
+ * send nothing anywhere. Said at `check` rather than at the first alert that never arrives.
+ */
+const placeholderHosts = new Set(["smtp.example.com"]);
+
+function placeholderProblems(targets: Record<string, unknown>) {
+  const problems: { path: PropertyKey[]; message: string }[] = [];
+  for (const [id, target] of Object.entries(targets)) {
+    const smtp = asRecord(target).smtp;
+    if (typeof smtp !== "string") continue;
+    let host: string;
+    try {
+      host = new URL(smtp).hostname;
+    } catch {
+      continue; // the schema says what is wrong with it
+    }
+    if (placeholderHosts.has(host)) {
+      problems.push({
+        path: ["targets", id, "smtp"],
+        message: `${host} is the placeholder from .env.example: set SMTP_URL to your mail server (smtp://user:password@host:587)`,
+      });
+    }
+  }
   return problems;
 }
 

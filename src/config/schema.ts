@@ -78,6 +78,21 @@ const targetCommon = {
 const dedupe = (defaultWindow: number) => z.strictObject({ window: duration.default(defaultWindow) }).prefault({});
 
 /** A secret that may be left out; `${VAR:-}` (empty) counts as left out. */
+/**
+ * The secret in the endpoint URL of a platform that signs nothing (Socialboards, Sonar): it is
+ * all that tells the platform's POSTs from anyone else's, so leaving it out is an error, and
+ * `none` says "anyone may post here" on purpose (a closed network, a first local try).
+ */
+const urlTokenRequired = z
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? "required: POSTs must carry ?token=<it>, since the platform signs nothing; write `urlToken: none` to let anyone post on purpose"
+        : "must be text",
+  })
+  .min(1, "must not be empty (or `none` to let anyone post on purpose)")
+  .transform((token) => (token === "none" ? undefined : token));
+
 const optionalSecret = z
   .string()
   .optional()
@@ -88,7 +103,7 @@ const socialboardsSource = z.strictObject({
   /** Socialboards' "Verify Token": the GET handshake must carry it. */
   verifyToken: nonEmpty,
   /** When set, POSTs must carry `?token=<it>`; Socialboards signs nothing, so this is what authenticates them. */
-  urlToken: optionalSecret,
+  urlToken: urlTokenRequired,
   dedupe: dedupe(24 * 3600_000),
 });
 const genericSource = z.strictObject({
@@ -109,7 +124,7 @@ const genericSource = z.strictObject({
 const sonarSource = z.strictObject({
   type: z.literal("sonar"),
   /** When set, POSTs must carry `?token=<it>`; Sonar signs nothing either. */
-  urlToken: optionalSecret,
+  urlToken: urlTokenRequired,
   dedupe: dedupe(24 * 3600_000),
 });
 
@@ -213,10 +228,13 @@ export const configSchema = z.strictObject({
     .prefault({}),
   redis: z
     .strictObject({
+      /** `embedded`: the relay starts and watches a redis-server of its own (one machine only). */
       url: z
         .string()
-        .regex(/^rediss?:\/\//, "use a redis:// or rediss:// URL")
+        .regex(/^(rediss?:\/\/|embedded$)/, "use a redis:// or rediss:// URL, or embedded")
         .default("redis://127.0.0.1:6379"),
+      /** Where an embedded Redis keeps its data (relative to the working directory). */
+      dataDir: nonEmpty.default("data/redis"),
       /** Namespaces every key, so several relays can share one Redis. */
       prefix: id.default("relay"),
     })

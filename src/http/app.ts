@@ -57,7 +57,7 @@ export function createHttpApp({ sources, intake, logger, bodyLimit, maxEventsPer
     const request = { query: ctx.query, headers: ctx.headers };
     const beforeBody = source.authenticate(request);
     if (!beforeBody.ok) throw new HttpError(401, beforeBody.error);
-    const raw = await readJsonBody(ctx, bodyLimit);
+    const raw = await readJsonBody(ctx, bodyLimit, source.jsonWhateverContentType === true);
     // A signature is checked over the exact bytes, before they are parsed.
     const authentication = source.verifyBody?.({ ...request, rawBody: raw }) ?? beforeBody;
     if (!authentication.ok) throw new HttpError(401, authentication.error);

@@ -17,9 +17,10 @@ export class HttpError extends Error {
 /**
  * Reads the exact bytes of a JSON request, refusing anything over `limit` before it is all in
  * memory. The bytes are returned as they came, because signatures are computed over them.
+ * With `anyContentType`, the Content-Type header is not looked at: the parse decides.
  */
-export async function readJsonBody(ctx: Context, limit: number): Promise<Buffer> {
-  if (!ctx.is("application/json", "+json")) {
+export async function readJsonBody(ctx: Context, limit: number, anyContentType = false): Promise<Buffer> {
+  if (!anyContentType && !ctx.is("application/json", "+json")) {
     throw new HttpError(415, "send the webhook as JSON (Content-Type: application/json)");
   }
   try {

@@ -1,6 +1,6 @@
 import { Worker } from "bullmq";
 import type { Config } from "../config/schema.js";
-import type { Logger } from "../log.js";
+import { type Logger, throttledWarning } from "../log.js";
 import type { DeliveryReceipt, Target } from "../targets/target.js";
 import { deliveryPipeline } from "./delivery-pipeline.js";
 import { DisabledTargets } from "./disabled-targets.js";
@@ -10,7 +10,7 @@ import { openDeliveryQueue, relayKeys } from "./queues.js";
 import { createWorkerConnection } from "./redis.js";
 import { deliveryPolicyFor, nextRetryDelay, retryPolicyFor } from "./retry.js";
 import { SentMarks } from "./sent-marks.js";
-import { hasTryLeft, triesIncludingThis, workerSettings } from "./worker-settings.js";
+import { closeWorker, hasTryLeft, triesIncludingThis, workerSettings } from "./worker-settings.js";
 
 /**
  * Runs the delivery pipeline (queue/delivery-pipeline.ts) for every delivery job, with the
@@ -54,7 +54,7 @@ export function startDeliveryWorker(deps: { config: Config; targets: ReadonlyMap
     },
   });
 
-  worker.on("error", (error) => logger.warn({ err: error.message }, "delivery worker error"));
+  worker.on("error", throttledWarning(logger, "delivery worker error"));
   worker.on("failed", (job, error) => {
     if (!job) return;
     const retryInMs = plannedRetries.get(job.id ?? "");
@@ -77,7 +77,7 @@ export function startDeliveryWorker(deps: { config: Config; targets: ReadonlyMap
 
   return {
     async close() {
-      await worker.close();
+      await closeWorker(worker, redis);
       await deliveries.close();
       redis.disconnect();
     },

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Logger } from "../log.js";
+import { type Logger, throttledWarning } from "../log.js";
 import type { Receipt } from "../sources/source.js";
 import type { InboundJob } from "./jobs.js";
 import { openInboundQueue } from "./queues.js";
@@ -53,7 +53,7 @@ export class Intake {
   ) {
     this.#timeoutMs = options.timeoutMs ?? storeTimeoutMs;
     this.#queue = openInboundQueue(prefix, redis);
-    this.#queue.on("error", (error) => this.logger.warn({ err: error.message }, "inbound queue error"));
+    this.#queue.on("error", throttledWarning(this.logger, "inbound queue error"));
   }
 
   /**

@@ -1,13 +1,14 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Config } from "../config/schema.js";
 import type { RelayEvent } from "../events.js";
-import type { Logger } from "../log.js";
+import { type Logger, throttledWarning } from "../log.js";
 import type { Router } from "../routing/router.js";
 import type { Source } from "../sources/source.js";
 import { deliveryJobOptions, type InboundJob, inboundQueueName } from "./jobs.js";
 import { openDeliveryQueue } from "./queues.js";
+import { createWorkerConnection } from "./redis.js";
 import { deliveryPolicyFor } from "./retry.js";
-import { hasTryLeft, refuseTryBeyondAttempts, workerSettings } from "./worker-settings.js";
+import { closeWorker, hasTryLeft, refuseTryBeyondAttempts, workerSettings } from "./worker-settings.js";
 
 const maxReportedUnknownTypes = 1000;
 
@@ -32,7 +33,10 @@ export function startRoutingWorker(deps: {
   const { config, sources, router } = deps;
   const logger = deps.logger.child({ component: "routing" });
   const deliveries = openDeliveryQueue({ url: config.redis.url, prefix: config.redis.prefix });
-  deliveries.on("error", (error) => logger.warn({ err: error.message }, "delivery queue error"));
+  // Tells at shutdown whether Redis is there to finish jobs with (closeWorker).
+  const redis = createWorkerConnection(config.redis.url);
+  redis.on("error", () => undefined);
+  deliveries.on("error", throttledWarning(logger, "delivery queue error"));
 
   // A platform's new event type is routed by its raw name; say so once per process, not per
   // event. Bounded, because event types come from whoever can post to the endpoint.
@@ -83,7 +87,7 @@ export function startRoutingWorker(deps: {
       },
     },
   );
-  worker.on("error", (error) => logger.warn({ err: error.message }, "routing worker error"));
+  worker.on("error", throttledWarning(logger, "routing worker error"));
   worker.on("failed", (job, error) => {
     if (job)
       logger.error({ receiptId: job.data.receipt.id, attempt: job.attemptsMade, err: error.message }, "routing failed");
@@ -91,8 +95,9 @@ export function startRoutingWorker(deps: {
 
   return {
     async close() {
-      await worker.close();
+      await closeWorker(worker, redis);
       await deliveries.close();
+      redis.disconnect();
     },
   };
 }

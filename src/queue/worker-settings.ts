@@ -1,4 +1,5 @@
-import { UnrecoverableError, type WorkerOptions } from "bullmq";
+import { UnrecoverableError, type Worker, type WorkerOptions } from "bullmq";
+import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import { workerConnectionOptions } from "./redis.js";
 
@@ -59,4 +60,14 @@ export function refuseTryBeyondAttempts(job: TriedJob): void {
  */
 export function hasTryLeft(job: TriedJob): boolean {
   return triesIncludingThis(job) < (job.opts.attempts ?? 1);
+}
+
+/**
+ * Stops a worker: it takes no new job and finishes the ones in hand. With Redis away there
+ * is nothing to finish them with (marking a job done needs Redis), and BullMQ would wait for
+ * Redis for ever, so the worker is closed at once; its jobs go to another worker once their
+ * lock runs out. `redis` is any connection of this process to the same Redis.
+ */
+export async function closeWorker(worker: Worker, redis: Redis): Promise<void> {
+  await worker.close(redis.status !== "ready");
 }

@@ -41,6 +41,12 @@ export type Authentication =
 export interface Source {
   readonly id: string;
   readonly type: string;
+  /**
+   * Take a body that parses as JSON whatever its Content-Type says. For platforms that
+   * document no header and keep no copy of what they send (a 415 would lose the event for
+   * good); a body that does not parse is still refused.
+   */
+  readonly jsonWhateverContentType?: boolean;
   /** The GET verification handshake, for platforms that have one. */
   answerChallenge?(query: WebhookRequest["query"]): ChallengeAnswer;
   /**

@@ -15,6 +15,8 @@ export function createSocialboardsSource(sourceId: string, config: AdapterConfig
   return {
     id: sourceId,
     type: "socialboards",
+    // "We format all payloads with JSON", and no header is documented.
+    jsonWhateverContentType: true,
 
     answerChallenge(query) {
       const challenge = firstValue(query.challenge);

@@ -17,6 +17,8 @@ export function createSonarSource(sourceId: string, config: AdapterConfig<"sonar
   return {
     id: sourceId,
     type: "sonar",
+    // Sonar documents no Content-Type either.
+    jsonWhateverContentType: true,
 
     authenticate(request) {
       return checkUrlToken(config.urlToken, request.query);

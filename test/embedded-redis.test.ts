@@ -1,0 +1,98 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, writeConfig } from "./support/cli-run.js";
+import { type HttpSink, startHttpSink } from "./support/http-sink.js";
+import { startRelayProcess } from "./support/relay-process.js";
+import { waitFor } from "./support/wait.js";
+
+const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
+
+/** `redis.url: embedded`: the relay starts, watches and stops a redis-server of its own. */
+describe("the embedded Redis", () => {
+  let sink: HttpSink;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    sink = await startHttpSink();
+    dataDir = mkdtempSync(join(tmpdir(), "relay-embedded-"));
+  });
+
+  afterAll(async () => {
+    await sink?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const config = () => `
+server: { port: 0, host: 127.0.0.1 }
+redis: { url: embedded, dataDir: "${dataDir}" }
+allowPrivateNetwork: true
+sources:
+  socialboards: { type: socialboards, verifyToken: v, urlToken: t0ken-for-tests }
+targets:
+  crm: { type: http, url: "${sink.url}/hooks" }
+routes:
+  - to: [crm]
+`;
+
+  it("starts with the relay, takes and delivers a webhook, and stops with it", async () => {
+    const relay = await startRelayProcess(config());
+    const port = Number(new URL(readFileSync(join(dataDir, "address"), "utf8")).port);
+    expect(relay.lines.join("\n")).toContain("started an embedded Redis");
+
+    const response = await fetch(`${relay.url}/webhooks/socialboards?token=t0ken-for-tests`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: statusChange,
+    });
+    expect(response.status).toBe(200);
+    await sink.waitForRequests(1);
+
+    // Killed under the relay, it is started again, with what it held.
+    const admin = new Redis(`redis://127.0.0.1:${port}`);
+    const pid = Number(/process_id:(\d+)/.exec(await admin.info("server"))?.[1]);
+    admin.disconnect();
+    process.kill(pid, "SIGKILL");
+    await waitFor(() => relay.lines.some((line) => line.includes("embedded Redis stopped; starting it again")));
+    await waitFor(
+      async () => {
+        const again = await fetch(`${relay.url}/webhooks/socialboards?token=t0ken-for-tests`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: statusChange.replace("Cat is ill", "After a restart"),
+        });
+        return again.status === 200;
+      },
+      { what: "a webhook accepted after the restart", timeoutMs: 15_000 },
+    );
+    await sink.waitForRequests(2, 15_000);
+
+    relay.kill("SIGTERM");
+    expect((await relay.exited).code).toBe(0);
+    expect(await accepts(port)).toBe(false);
+    // Its data stays for the next start: the append-only file is in the data folder.
+    expect(readdirSync(dataDir)).toContain("appendonlydir");
+  }, 30_000);
+
+  it("refuses to start without a redis-server, saying how to get one", async () => {
+    const result = await runCli(["serve", "--config", writeConfig(config())], { env: { PATH: "/nonexistent" } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("apt-get install redis-server");
+    expect(result.stderr).toContain("REDIS_URL");
+  });
+});
+
+/** Whether anything still listens on a loopback port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once("error", () => done(false));
+  });
+}
