@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../src/log.js";
 import { Intake, QueueUnavailable } from "../src/queue/intake.js";
 import { inboundQueueName } from "../src/queue/jobs.js";
-import { createIngestConnection } from "../src/queue/redis.js";
+import { createIngestConnection } from "../src/redis/connections.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { waitFor } from "./support/wait.js";

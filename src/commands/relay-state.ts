@@ -4,10 +4,10 @@ import type { Config } from "../config/schema.js";
 import { DeadLetters } from "../queue/dead-letters.js";
 import { DeliveryProgressReader } from "../queue/delivery-progress.js";
 import { DisabledTargets } from "../queue/disabled-targets.js";
-import { embedded, runningEmbeddedRedis } from "../queue/embedded-redis.js";
 import { openDeliveryQueue, openInboundQueue, relayKeys } from "../queue/queues.js";
-import { isRedisUnavailable } from "../queue/redis.js";
 import { SentMarks } from "../queue/sent-marks.js";
+import { isRedisUnavailable } from "../redis/connections.js";
+import { embedded, runningEmbeddedRedis } from "../redis/embedded.js";
 import { loadOrReport } from "./load-config.js";
 
 /** What the dlq and targets commands work on: the state a relay keeps in its Redis. */

@@ -1,6 +1,6 @@
 import { resolveConfigPath } from "../config/load.js";
 import { createLogger } from "../log.js";
-import { type EmbeddedRedis, embedded, startEmbeddedRedis } from "../queue/embedded-redis.js";
+import { type EmbeddedRedis, embedded, startEmbeddedRedis } from "../redis/embedded.js";
 import { startRelay } from "../serve.js";
 import type { Command } from "./command.js";
 import { loadOrReport } from "./load-config.js";

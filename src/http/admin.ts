@@ -3,7 +3,7 @@ import type Koa from "koa";
 import { z } from "zod";
 import { durationPattern, parseDuration } from "../config/duration.js";
 import type { DeadLetters } from "../queue/dead-letters.js";
-import { isRedisUnavailable } from "../queue/redis.js";
+import { isRedisUnavailable } from "../redis/connections.js";
 import { firstValue, secretsEqual } from "../sources/secure-compare.js";
 import { HttpError, parseJsonBody, readJsonBody } from "./body.js";
 

@@ -1,11 +1,8 @@
 import type { RelayEvent } from "../events.js";
-import type { Message, MessageField } from "./message.js";
+import type { Describer, Message, MessageField } from "./message.js";
 import { socialboardsDescribers } from "./socialboards.js";
 import { sonarDescribers } from "./sonar.js";
 import { humanize, oneLine, onTicket, personName, tagDelta } from "./words.js";
-
-/** What one event type adds to the common message: its title, and fields only it has. */
-export type Describer = (event: RelayEvent) => { title: string; fields?: MessageField[] };
 
 /** Describers by source type, then event type. A new source adds one file and one line here. */
 const describers: Record<string, Record<string, Describer>> = {

@@ -21,3 +21,6 @@ export interface MessageField {
   label: string;
   value: string;
 }
+
+/** What one event type adds to the common message: its title, and fields only it has. */
+export type Describer = (event: RelayEvent) => { title: string; fields?: MessageField[] };

@@ -1,5 +1,5 @@
 import type { RelayEvent } from "../events.js";
-import type { Describer } from "./describe.js";
+import type { Describer } from "./message.js";
 import { onTicket, personName, tagDelta, ticketRef } from "./words.js";
 
 /** The one-line title of each Socialboards event type (docs/sources/socialboards.md). */

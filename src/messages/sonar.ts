@@ -1,4 +1,4 @@
-import type { Describer } from "./describe.js";
+import type { Describer } from "./message.js";
 import { nameAndPhone, personName, tagDelta } from "./words.js";
 
 /** The one-line title of each Sonar event type (docs/sources/sonar.md). */

@@ -1,13 +1,13 @@
 import { Worker } from "bullmq";
 import type { Config } from "../config/schema.js";
 import { type Logger, throttledWarning } from "../log.js";
+import { createWorkerConnection } from "../redis/connections.js";
 import type { DeliveryReceipt, Target } from "../targets/target.js";
 import { deliveryPipeline } from "./delivery-pipeline.js";
 import { DisabledTargets } from "./disabled-targets.js";
 import { Fallbacks } from "./fallback.js";
 import { type DeliveryJob, deliveryQueueName } from "./jobs.js";
 import { openDeliveryQueue, relayKeys } from "./queues.js";
-import { createWorkerConnection } from "./redis.js";
 import { deliveryPolicyFor, nextRetryDelay, retryPolicyFor } from "./retry.js";
 import { SentMarks } from "./sent-marks.js";
 import { closeWorker, hasTryLeft, triesIncludingThis, workerSettings } from "./worker-settings.js";

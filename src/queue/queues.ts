@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import { workerConnectionOptions } from "../redis/connections.js";
 import { type DeliveryJob, deliveryQueueName, type InboundJob, inboundJobOptions, inboundQueueName } from "./jobs.js";
-import { workerConnectionOptions } from "./redis.js";
 
 /**
  * The one place that names the relay's queues and Redis keys. Ingest, workers, the `dlq` and

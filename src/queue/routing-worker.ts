@@ -2,11 +2,11 @@ import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Config } from "../config/schema.js";
 import type { RelayEvent } from "../events.js";
 import { type Logger, throttledWarning } from "../log.js";
+import { createWorkerConnection } from "../redis/connections.js";
 import type { Router } from "../routing/router.js";
 import type { Source } from "../sources/source.js";
 import { deliveryJobOptions, type InboundJob, inboundQueueName } from "./jobs.js";
 import { openDeliveryQueue } from "./queues.js";
-import { createWorkerConnection } from "./redis.js";
 import { deliveryPolicyFor } from "./retry.js";
 import { closeWorker, hasTryLeft, refuseTryBeyondAttempts, workerSettings } from "./worker-settings.js";
 

@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Worker, type WorkerOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
-import { workerConnectionOptions } from "./redis.js";
+import { workerConnectionOptions } from "../redis/connections.js";
 
 /**
  * BullMQ counts a worker that died mid-job ("stalled") apart from a failure, and by default
