@@ -10,6 +10,13 @@ const describers: Record<string, Record<string, Describer>> = {
   sonar: sonarDescribers,
 };
 
+/** Every event type with a describer of its own, for checking templates against a sample of each. */
+export function describedEventTypes(): { sourceType: string; type: string }[] {
+  return Object.entries(describers).flatMap(([sourceType, byType]) =>
+    Object.keys(byType).map((type) => ({ sourceType, type })),
+  );
+}
+
 const excerptLength = 280;
 
 /**

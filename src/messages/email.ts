@@ -15,8 +15,29 @@ export interface EmailMessage {
   html: string;
 }
 
-/** A subject, a plain-text part for any mail client, and an HTML part with the same content. */
+/**
+ * A subject, a plain-text part for any mail client, and an HTML part with the same content. A
+ * template's subject and text (plain text) replace the default ones; its HTML part is that
+ * text, escaped, one paragraph per blank-line-separated block.
+ */
 export function renderEmail(message: Message): EmailMessage {
+  const subject = message.templated?.title ?? message.title;
+  const templatedText = message.templated?.text;
+  const { text, html } = templatedText
+    ? { text: templatedText, html: htmlOfText(templatedText) }
+    : defaultParts(message);
+  // Subjects are one line: a CR or LF from a payload must not start a new header.
+  return { subject: subject.replace(/[\r\n]+/g, " "), text, html };
+}
+
+function htmlOfText(text: string): string {
+  return text
+    .split(/\n{2,}/)
+    .map((paragraph) => `<p>${escapeHtml(paragraph).replace(/\n/g, "<br>\n")}</p>`)
+    .join("\n");
+}
+
+function defaultParts(message: Message): { text: string; html: string } {
   const text = [
     message.title,
     "",
@@ -34,7 +55,5 @@ export function renderEmail(message: Message): EmailMessage {
     message.excerpt ? `<blockquote>${escapeHtml(message.excerpt)}</blockquote>` : "",
     message.link ? `<p><a href="${escapeHtml(message.link.url)}">Open ${escapeHtml(message.link.label)}</a></p>` : "",
   ].join("\n");
-
-  // Subjects are one line: a CR or LF from a payload must not start a new header.
-  return { subject: message.title.replace(/[\r\n]+/g, " "), text, html };
+  return { text, html };
 }

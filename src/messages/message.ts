@@ -15,6 +15,13 @@ export interface Message {
   /** Where to open the ticket. */
   link?: { url: string; label: string };
   event: RelayEvent;
+  /**
+   * What the delivery's template made (messages/templates.ts), when its route or target has
+   * one: the target shows it instead of the default title and body. The one exception to
+   * "plain text": `text` is in the target's own syntax (Slack mrkdwn, plain text for email),
+   * every value in it already escaped for that syntax. `title` is plain text.
+   */
+  templated?: { title?: string; text?: string };
 }
 
 export interface MessageField {

@@ -55,10 +55,40 @@ export interface SlackMessage {
   blocks: KnownBlock[];
 }
 
+/**
+ * A template's title replaces the header and notification line; its text, already mrkdwn with
+ * every value escaped (messages/templates.ts), replaces the fields and the quote. The button stays.
+ */
 export function renderSlack(message: Message): SlackMessage {
+  const title = message.templated?.title ?? message.title;
+  const templatedText = message.templated?.text;
   const blocks: KnownBlock[] = [
-    { type: "header", text: { type: "plain_text", text: limit(message.title, 150), emoji: false } },
+    { type: "header", text: { type: "plain_text", text: limit(title, 150), emoji: false } },
   ];
+  if (templatedText) {
+    blocks.push({ type: "section", text: { type: "mrkdwn", text: limitEscaped(templatedText, 3000) } });
+  } else {
+    blocks.push(...defaultBody(message));
+  }
+  const url = message.link && buttonUrl(message.link.url);
+  if (message.link && url) {
+    blocks.push({
+      type: "actions",
+      elements: [
+        {
+          type: "button",
+          text: { type: "plain_text", text: limit(`Open ${message.link.label}`, 75) },
+          url,
+        },
+      ],
+    });
+  }
+  return { text: limitEscaped(templatedText ?? escapeMrkdwn(title), maxTextLength), blocks };
+}
+
+/** The details as fields and a quote of the words, under the header. */
+function defaultBody(message: Message): KnownBlock[] {
+  const blocks: KnownBlock[] = [];
   if (message.fields.length > 0) {
     blocks.push({
       type: "section",
@@ -74,18 +104,5 @@ export function renderSlack(message: Message): SlackMessage {
       text: { type: "mrkdwn", text: limitEscaped(`>${escapeMrkdwn(message.excerpt)}`, 3000) },
     });
   }
-  const url = message.link && buttonUrl(message.link.url);
-  if (message.link && url) {
-    blocks.push({
-      type: "actions",
-      elements: [
-        {
-          type: "button",
-          text: { type: "plain_text", text: limit(`Open ${message.link.label}`, 75) },
-          url,
-        },
-      ],
-    });
-  }
-  return { text: limitEscaped(escapeMrkdwn(message.title), maxTextLength), blocks };
+  return blocks;
 }
