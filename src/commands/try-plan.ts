@@ -39,7 +39,7 @@ export function plan(config: Config, sourceId: string, body: unknown): PlannedEv
     return {
       idSuffix: event.id.slice(throwawayReceipt.length),
       type: event.type,
-      summary: summary(event),
+      summary: eventSummary(event),
       routes,
       ...(routes.length === 0 && { noRoute: whyNoRoute(config.routes, event) }),
     };
@@ -54,7 +54,7 @@ export function describePlan(event: PlannedEvent, numbered: boolean, say: (line:
 }
 
 /** A line a person recognises the sample by: the ticket, its title, the change. */
-function summary(event: RelayEvent): string {
+export function eventSummary(event: RelayEvent): string {
   const parts: string[] = [];
   const subject = event.ticketId
     ? `ticket ${event.ticketId}`

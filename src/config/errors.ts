@@ -1,3 +1,5 @@
+import type { z } from "zod";
+
 /** One thing wrong with the config, located so the user can jump to it. */
 export interface ConfigProblem {
   file: string;
@@ -51,4 +53,31 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length] as number;
+}
+
+/**
+ * A zod error map (pass it to `safeParse`) that says, for a key an object does not know, which
+ * of that object's keys was meant: `chanel_id` → `channel`, `api_url` → `apiUrl`. Else it lists
+ * the keys there are, so the user need not open the docs to fix a typo. Other issues keep zod's
+ * message.
+ */
+export const explainUnknownKeys: z.core.$ZodErrorMap = (issue) => {
+  if (issue.code !== "unrecognized_keys") return undefined;
+  const shape = (issue.inst as { _zod?: { def?: { shape?: object } } } | undefined)?._zod?.def?.shape;
+  const allowed = shape ? Object.keys(shape) : [];
+  const guesses = issue.keys.map((key) => [key, meantKey(key, allowed)] as const);
+  const named = guesses.map(([key, guess]) =>
+    guess && issue.keys.length > 1 ? `"${key}" (did you mean "${guess}"?)` : `"${key}"`,
+  );
+  const what = `unknown key${issue.keys.length > 1 ? "s" : ""} ${named.join(", ")}`;
+  const single = guesses.length === 1 ? guesses[0]?.[1] : undefined;
+  if (single) return `${what} — did you mean "${single}"?`;
+  if (guesses.every(([, guess]) => guess) || allowed.length === 0) return what;
+  return `${what} (keys here: ${allowed.join(", ")})`;
+};
+
+/** closestName, and failing that the same without an `_id` or `Id` a user added from an API's naming. */
+function meantKey(key: string, allowed: readonly string[]): string | undefined {
+  const bare = key.replace(/[_-]?id$/i, "");
+  return closestName(key, allowed) ?? (bare && bare !== key ? closestName(bare, allowed) : undefined);
 }

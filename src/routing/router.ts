@@ -57,7 +57,7 @@ export function compileRoutes(routes: readonly RouteConfig[]): Router {
 }
 
 /** Fields whose plain values may be globs: `event: "reply_*"`. */
-const globFields = new Set(["event", "source", "sourceType"]);
+export const globFields: ReadonlySet<string> = new Set(["event", "source", "sourceType"]);
 
 /** The first condition of a route's `match` that an event fails, with what the event has there. */
 export interface UnmetCondition {

@@ -1,8 +1,17 @@
-import type { Config } from "../config/schema.js";
+import type { Config, SourceConfig } from "../config/schema.js";
 import { createGenericSource } from "./generic/source.js";
+import { knownEventTypes as socialboardsEventTypes } from "./socialboards/normalize.js";
 import { createSocialboardsSource } from "./socialboards/source.js";
+import { sonarEventTypes } from "./sonar/register.js";
 import { createSonarSource } from "./sonar/source.js";
 import type { Source } from "./source.js";
+
+/** The event types each kind of source emits by name; `undefined`: any name the sender chooses. */
+export const eventTypesBySourceType: Record<SourceConfig["type"], readonly string[] | undefined> = {
+  socialboards: socialboardsEventTypes,
+  sonar: sonarEventTypes,
+  generic: undefined,
+};
 
 /** Every configured source by id. A new platform is one adapter file plus one case here. */
 export function createSources(config: Config): Map<string, Source> {

@@ -1,0 +1,46 @@
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RedisServer, startRedisServer } from "./support/redis.js";
+import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { waitFor } from "./support/wait.js";
+
+/** pino's number for `info`, the default LOG_LEVEL. */
+const info = 30;
+
+describe("an event that no route matches", () => {
+  let redis: RedisServer;
+  let relay: TestRelay;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    relay = await startTestRelay(`
+redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
+sources:
+  socialboards: { type: socialboards, verifyToken: v, urlToken: url-secret }
+targets:
+  support-slack: { type: slack, token: t, channel: "#support", apiUrl: "http://127.0.0.1:1/api/" }
+routes:
+  - match: { event: ticket_status_change }
+    to: [support-slack]
+`);
+  });
+
+  afterAll(async () => {
+    await relay?.close();
+    await redis?.stop();
+  });
+
+  it("is one info line with its event type and ticket id, so it shows at the default log level", async () => {
+    const response = await fetch(`${relay.url}/webhooks/socialboards?token=url-secret`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: readFileSync("test/fixtures/socialboards/reply_creation.json"),
+    });
+    expect(response.status).toBe(200);
+    const line = await waitFor(() => relay.logs.find((entry) => entry.includes("matched no route")), {
+      what: "the no-route log line",
+    });
+    expect(JSON.parse(line)).toMatchObject({ level: info, type: "reply_creation", ticketId: "4478963" });
+    expect(relay.logs.filter((entry) => entry.includes("matched no route"))).toHaveLength(1);
+  });
+});
