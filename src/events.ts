@@ -104,3 +104,9 @@ export function safeEventType(name: string | undefined): string {
   // all the name that can survive the cut: no pass over a name as long as the body limit.
   return name.slice(0, 200).replace(disallowed, "_").slice(0, 100);
 }
+
+/** The receipt id an event's id starts with: what the logs carry to follow one webhook. */
+export function receiptIdOf(event: Pick<RelayEvent, "id">): string {
+  const end = event.id.lastIndexOf(".");
+  return end < 0 ? event.id : event.id.slice(0, end);
+}
