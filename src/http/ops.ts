@@ -1,0 +1,67 @@
+import type { AddressInfo } from "node:net";
+import Router from "@koa/router";
+import Koa from "koa";
+import type { Logger } from "../log.js";
+import { HttpError } from "./body.js";
+import { refuseOtherMethods } from "./methods.js";
+import { listen } from "./server.js";
+
+export interface OpsDeps {
+  /** Does Redis answer now? */
+  redisAnswers: () => Promise<boolean>;
+  /** True once shutdown began. */
+  stopping: () => boolean;
+  /** `GET /metrics` (metrics/endpoint.ts). */
+  metrics: Koa.Middleware;
+}
+
+/**
+ * The worker role has no webhook port, so it gets this small server for orchestrators and
+ * Prometheus: `/healthz` (the process is up), `/readyz` (503 while Redis is away or the worker
+ * shuts down) and `/metrics`. In role all the ingest port serves the same paths instead.
+ */
+export function createOpsApp({ redisAnswers, stopping, metrics }: OpsDeps): Koa {
+  const app = new Koa();
+  const router = new Router();
+  router.get("/healthz", (ctx) => {
+    ctx.body = { status: "ok" };
+  });
+  router.get("/readyz", async (ctx) => {
+    if (stopping()) throw new HttpError(503, "shutting down");
+    if (!(await redisAnswers())) throw new HttpError(503, "Redis is unreachable");
+    ctx.body = { status: "ready" };
+  });
+  router.get("/metrics", metrics);
+
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      ctx.status = error.status;
+      ctx.set(error.headers);
+      ctx.body = { error: error.message };
+    }
+  });
+  app.use(refuseOtherMethods(router));
+  app.use(router.routes());
+  app.use((ctx) => {
+    if (ctx.status === 404 && ctx.body === undefined) {
+      ctx.status = 404;
+      ctx.body = { error: "not found" };
+    }
+  });
+  return app;
+}
+
+/** Listens on `workers.opsPort` (0: any free port) and logs the port, so a scrape config can name it. */
+export async function startOpsServer(deps: OpsDeps & { port: number; host: string; logger: Logger }) {
+  const { port, host, logger } = deps;
+  const http = await listen(createOpsApp(deps).callback(), port, host);
+  const bound = (http.server.address() as AddressInfo).port;
+  logger.info({ port: bound }, "listening for health checks and scrapes");
+  return {
+    url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${bound}`,
+    close: () => http.close(),
+  };
+}

@@ -1,0 +1,57 @@
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { QueueDepth, QueueSnapshot } from "../metrics/relay-metrics.js";
+import { openDeliveryQueue, openInboundQueue, type QueueSettings } from "./queues.js";
+
+/**
+ * How full the relay's queues are, read for a metrics scrape: counts per state, and how long
+ * the oldest waiting job has waited (a backlog that grows old means no worker takes jobs).
+ * On a connection that fails fast, so a scrape with Redis away does not wait for a reconnect.
+ */
+export class QueueDepths {
+  readonly #queues: Queue[];
+  readonly #delivery: Queue;
+
+  constructor(
+    private readonly redis: Redis,
+    settings: QueueSettings,
+  ) {
+    this.#delivery = openDeliveryQueue(settings, redis);
+    this.#queues = [openInboundQueue(settings.prefix, redis), this.#delivery];
+    for (const queue of this.#queues) queue.on("error", () => undefined); // redis_up says it
+  }
+
+  async read(): Promise<QueueSnapshot> {
+    const queues = await Promise.all(this.#queues.map((queue) => this.#depthOf(queue)));
+    const deadLetters = queues.find((depth) => depth.queue === this.#delivery.name)?.failed ?? 0;
+    return { queues, deadLetters };
+  }
+
+  async #depthOf(queue: Queue): Promise<QueueDepth> {
+    const [counts, oldestWaitingSeconds] = await Promise.all([
+      queue.getJobCounts("wait", "active", "delayed", "failed"),
+      this.#oldestWaitingSeconds(queue),
+    ]);
+    return {
+      queue: queue.name,
+      waiting: counts.wait ?? 0,
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+      failed: counts.failed ?? 0,
+      oldestWaitingSeconds,
+    };
+  }
+
+  /** Only the oldest job's id and timestamp: its payload may be a megabyte. */
+  async #oldestWaitingSeconds(queue: Queue): Promise<number> {
+    // Workers take from the far end of the wait list: ascending order starts with the oldest.
+    const [oldest] = await queue.getRanges(["wait"], 0, 0, true);
+    if (oldest === undefined) return 0;
+    const queuedAt = Number(await this.redis.hget(queue.toKey(oldest), "timestamp"));
+    return Number.isFinite(queuedAt) && queuedAt > 0 ? Math.max(0, (Date.now() - queuedAt) / 1000) : 0;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#queues.map((queue) => queue.close()));
+  }
+}
