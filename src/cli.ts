@@ -1,13 +1,17 @@
+import { readFileSync } from "node:fs";
 import { check } from "./commands/check.js";
 import { type Command, UsageError } from "./commands/command.js";
 import { dlqList } from "./commands/dlq-list.js";
 import { dlqPurge } from "./commands/dlq-purge.js";
 import { dlqReplay } from "./commands/dlq-replay.js";
 import { dlqShow } from "./commands/dlq-show.js";
+import { route } from "./commands/route.js";
+import { sendTest } from "./commands/send-test.js";
 import { serve } from "./commands/serve.js";
 import { sonarRegister } from "./commands/sonar-register.js";
 import { targetsEnable } from "./commands/targets-enable.js";
 import { targetsList } from "./commands/targets-list.js";
+import { testRoutes } from "./commands/test-routes.js";
 import { tryCommand } from "./commands/try.js";
 import { usage } from "./commands/usage.js";
 import { loadDotEnv } from "./config/dotenv.js";
@@ -16,6 +20,9 @@ const commands: readonly Command[] = [
   serve,
   check,
   tryCommand,
+  route,
+  testRoutes,
+  sendTest,
   sonarRegister,
   dlqList,
   dlqShow,
@@ -30,6 +37,10 @@ const groups = new Set(commands.flatMap((command) => (command.name.includes(" ")
 /** Thin on purpose: find the command, hand it its arguments, turn its outcome into an exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [first, second] = argv;
+  if (first === "--version" || first === "-v") {
+    console.log(version());
+    return 0;
+  }
   if (first === undefined || first === "help" || first === "--help" || first === "-h") {
     console.log(usage);
     return first === undefined ? 1 : 0;
@@ -55,4 +66,10 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`${error.message}\n\n${usage}`);
     return 2;
   }
+}
+
+/** The package's version, read beside src/ or dist/ alike. */
+function version(): string {
+  const manifest = readFileSync(new URL("../package.json", import.meta.url), "utf8");
+  return (JSON.parse(manifest) as { version: string }).version;
 }

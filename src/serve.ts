@@ -1,17 +1,19 @@
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config/schema.js";
-import { createHttpApp } from "./http/app.js";
+import { createHttpApp, type HttpAppDeps } from "./http/app.js";
+import { startOpsServer } from "./http/ops.js";
 import { listen } from "./http/server.js";
-import type { Logger } from "./log.js";
+import { type Logger, throttledWarning } from "./log.js";
+import { metricsEndpoint } from "./metrics/endpoint.js";
+import { createRelayMetrics } from "./metrics/relay-metrics.js";
 import { DeadLetters } from "./queue/dead-letters.js";
 import { startDeliveryWorker } from "./queue/delivery-worker.js";
 import { Intake } from "./queue/intake.js";
-import { openDeliveryQueue, relayKeys } from "./queue/queues.js";
+import { QueueDepths } from "./queue/queue-depths.js";
+import { openDeliveryQueue, openInboundQueue, relayKeys } from "./queue/queues.js";
 import { startRoutingWorker } from "./queue/routing-worker.js";
-import { createIngestConnection } from "./redis/connections.js";
-import { compileRoutes } from "./routing/router.js";
-import { createSources } from "./sources/registry.js";
-import { createTargets } from "./targets/registry.js";
+import { createIngestConnection, redisAnswers } from "./redis/connections.js";
+import { buildParts, LiveParts, type RelayParts } from "./relay-parts.js";
 
 /**
  * `ingest` receives webhooks and stores them; `worker` routes and delivers them; `all` does
@@ -26,89 +28,232 @@ const startupWaitMs = 5000;
 export interface RunningRelay {
   /** Where ingest listens, e.g. http://127.0.0.1:8080 (ingest and all only). */
   url?: string;
+  /** Where the worker role's ops server listens: /healthz, /readyz and /metrics (worker only). */
+  opsUrl?: string;
+  /**
+   * Puts a new config's sources, routes, targets and retry policies in force, atomically;
+   * what only a restart can change (server, redis, workers, admin) is named in the answer.
+   */
+  reload(config: Config): { restartNeededFor: string[] };
+  /** Counts a config file that could not be put in force (`ticket_relay_config_reloads_total`). */
+  reloadRefused(): void;
   close(): Promise<void>;
 }
+
+/** Sections a running relay reads once, at start. */
+const readAtStart = ["server", "redis", "workers", "admin"] as const;
 
 export async function startRelay(config: Config, options: { role?: Role; logger: Logger }): Promise<RunningRelay> {
   const { logger } = options;
   const role = options.role ?? "all";
-  const sources = createSources(config);
+  const delivers = role === "all" || role === "worker";
+  const live = new LiveParts(buildParts(config, { withTargets: delivers }), logger);
+  const parts = () => live.current;
   const closers: (() => Promise<void>)[] = [];
+  // What answers /readyz and /metrics stays up until everything else has stopped.
+  const lastClosers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    await Promise.all(closers.map((close) => close()));
+    await Promise.all(lastClosers.map((close) => close()));
+  };
+  let stopping = false;
   let url: string | undefined;
+  let opsUrl: string | undefined;
+  warnOfOpenSources(config, logger);
 
-  for (const source of sources.values()) {
-    const settings = config.sources[source.id];
-    if ((settings?.type === "socialboards" || settings?.type === "sonar") && !settings.urlToken) {
-      logger.warn({ source: source.id }, "no urlToken: anyone who knows the URL can post events to this source");
-    }
-  }
+  // One registry per relay. Queue depths are read at scrape time on a connection of their own
+  // that fails fast, as ingest's does: a scrape must never wait for Redis to come back.
+  const metricsRedis = createIngestConnection(config.redis.url);
+  metricsRedis.on("error", () => undefined); // ticket_relay_redis_up and /readyz report it
+  const queueDepths = new QueueDepths(metricsRedis, config.redis);
+  const metrics = createRelayMetrics({ readQueues: () => queueDepths.read() });
+  const endpoint = metricsEndpoint(metrics.registry);
+  lastClosers.push(async () => {
+    await queueDepths.close();
+    metricsRedis.disconnect();
+  });
 
-  if (role === "all" || role === "worker") {
-    const targets = createTargets(config);
-    const router = compileRoutes(config.routes);
-    const routing = startRoutingWorker({ config, sources, router, logger });
-    const delivery = startDeliveryWorker({ config, targets, logger });
+  if (delivers) {
+    const routing = startRoutingWorker({ config, parts, logger, metrics: metrics.events });
+    const delivery = startDeliveryWorker({ config, parts, logger, metrics: metrics.deliveries });
     closers.push(async () => {
       // Workers take no new job from here on and finish the ones in hand, so nothing they
-      // started is left for another worker to send again.
-      await Promise.all([routing.close(), delivery.close()]);
-      await Promise.all([...targets.values()].map((target) => target.close?.()));
+      // started is left for another worker to send again; past shutdownTimeout they are left
+      // to another worker (their locks run out), rather than holding the process.
+      const finished = Promise.all([routing.close(), delivery.close()]);
+      const timeoutMs = config.workers.shutdownTimeout;
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<"gave up">((done) => {
+        timer = setTimeout(() => done("gave up"), timeoutMs);
+      });
+      if ((await Promise.race([finished, gaveUp])) === "gave up") {
+        logger.warn({ timeoutMs }, "deliveries still in hand at shutdownTimeout; another worker takes them over");
+      }
+      clearTimeout(timer);
+      await live.close();
     });
   }
 
   if (role === "all" || role === "ingest") {
-    const redis = createIngestConnection(config.redis.url);
-    let redisDown = false;
-    redis.on("error", (error) => {
-      // One line per outage, not one per reconnect attempt.
-      if (!redisDown) {
-        logger.error(
-          { err: error.message, redis: withoutPassword(config.redis.url) },
-          "Redis unreachable; webhooks get 503 until it is back. Is Redis running at redis.url (REDIS_URL)? Unset REDIS_URL to let the relay run its own",
-        );
-      }
-      redisDown = true;
+    const scrapes = { webhooks: metrics.webhooks, endpoint };
+    const ingest = await startIngest(config, parts, () => stopping, logger, scrapes).catch(async (error: Error) => {
+      // Whatever started already must not keep the process half-running.
+      await closeAll();
+      throw error;
     });
-    redis.on("ready", () => {
-      if (redisDown) logger.info("Redis reachable again");
-      redisDown = false;
+    url = ingest.url;
+    closers.push(ingest.close);
+  }
+
+  // Role all serves these on the ingest port; a worker alone has no port, so it gets its own.
+  if (role === "worker") {
+    const { opsPort: port } = config.workers;
+    const ops = await startOpsServer({
+      port,
+      host: config.server.host,
+      logger,
+      redisAnswers: () => redisAnswers(metricsRedis),
+      stopping: () => stopping,
+      metrics: endpoint,
+    }).catch(async (error: NodeJS.ErrnoException) => {
+      await closeAll();
+      throw new StartupError(listenFailure(error, config, port, "workers.opsPort"));
     });
-    const intake = new Intake(redis, config.redis.prefix, logger, {
-      dedupWindowMs: (sourceId) => config.sources[sourceId]?.dedupe.window ?? 0,
-    });
-    // Take webhooks only once they can be stored; if Redis is down at start, serve 503s meanwhile.
-    if (!(await intake.waitUntilReady(startupWaitMs))) {
-      logger.warn({ waitedMs: startupWaitMs }, "starting without Redis; webhooks get 503 until it is reachable");
-    }
-    // The admin API works on dead letters through ingest's connection: it fails fast, as webhooks do.
-    const { token } = config.admin;
-    const deliveries = token ? openDeliveryQueue(config.redis, redis) : undefined;
-    deliveries?.on("error", (error) => logger.warn({ err: error.message }, "delivery queue error (admin API)"));
-    const deadLetters = deliveries && new DeadLetters(deliveries, relayKeys(config.redis.prefix), config.targets);
-    const admin = token && deadLetters ? { token, deadLetters } : undefined;
-    const { bodyLimit, maxEventsPerWebhook } = config.server;
-    const app = createHttpApp({ sources, intake, logger, bodyLimit, maxEventsPerWebhook, admin });
-    const http = await listen(app.callback(), config.server.port, config.server.host);
-    const { port } = http.server.address() as AddressInfo;
-    url = `http://${config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host}:${port}`;
-    logger.info({ port, sources: [...sources.keys()] }, "listening for webhooks");
-    closers.push(async () => {
-      await http.close();
-      // Only once no request is left that could still be storing a webhook.
-      await intake.close();
-      await deliveries?.close();
-      redis.disconnect();
-    });
+    opsUrl = ops.url;
+    lastClosers.push(ops.close);
   }
 
   logger.info({ role, targets: Object.keys(config.targets), routes: config.routes.length }, "relay started");
   return {
     url,
+    opsUrl,
+    reload(next) {
+      const restartNeededFor = readAtStart.filter(
+        (section) => JSON.stringify(next[section]) !== JSON.stringify(config[section]),
+      );
+      // Redis as the relay started it: a reload does not move the queues.
+      live.swap(buildParts({ ...next, redis: config.redis }, { withTargets: delivers }));
+      warnOfOpenSources(next, logger);
+      logger.info(
+        { targets: Object.keys(next.targets), routes: next.routes.length, restartNeededFor },
+        "config reloaded",
+      );
+      metrics.reloads("ok");
+      return { restartNeededFor: [...restartNeededFor] };
+    },
+    reloadRefused: () => metrics.reloads("refused"),
     /** Stops intake and workers together: neither waits for the other to finish first. */
     async close() {
-      await Promise.all(closers.map((close) => close()));
+      stopping = true;
+      await closeAll();
     },
   };
+}
+
+/** Takes webhooks: Koa app, HTTP server, and the Redis connection they are stored through. */
+async function startIngest(
+  config: Config,
+  parts: () => RelayParts,
+  stopping: () => boolean,
+  logger: Logger,
+  metrics: HttpAppDeps["metrics"],
+) {
+  const redis = createIngestConnection(config.redis.url);
+  let redisDown = false;
+  redis.on("error", (error) => {
+    // One line per outage, not one per reconnect attempt.
+    if (!redisDown) {
+      logger.error(
+        { err: error.message, redis: withoutPassword(config.redis.url) },
+        "Redis unreachable; webhooks get 503 until it is back. Is Redis running at redis.url (REDIS_URL)? Unset REDIS_URL to let the relay run its own",
+      );
+    }
+    redisDown = true;
+  });
+  redis.on("ready", () => {
+    if (redisDown) logger.info("Redis reachable again");
+    redisDown = false;
+  });
+  const intake = new Intake(redis, config.redis.prefix, logger, {
+    dedupWindowMs: (sourceId) => parts().config.sources[sourceId]?.dedupe.window ?? 0,
+  });
+  // Take webhooks only once they can be stored; if Redis is down at start, serve 503s meanwhile.
+  if (!(await intake.waitUntilReady(startupWaitMs))) {
+    logger.warn({ waitedMs: startupWaitMs }, "starting without Redis; webhooks get 503 until it is reachable");
+  }
+  // The admin API works on dead letters through ingest's connection: it fails fast, as webhooks do.
+  const { token } = config.admin;
+  const deliveries = token ? openDeliveryQueue(config.redis, redis) : undefined;
+  deliveries?.on("error", throttledWarning(logger, "delivery queue error (admin API)"));
+  const deadLetters = deliveries && new DeadLetters(deliveries, relayKeys(config.redis.prefix), config.targets);
+  const admin = token && deadLetters ? { token, deadLetters } : undefined;
+  // The queue dashboard (/admin/queues) reads both queues through the same connection.
+  const inbound = token ? openInboundQueue(config.redis.prefix, redis) : undefined;
+  inbound?.on("error", throttledWarning(logger, "inbound queue error (queue dashboard)"));
+  const dashboard = token && inbound && deliveries ? { token, queues: [inbound, deliveries] } : undefined;
+  const { bodyLimit, maxEventsPerWebhook } = config.server;
+  const sources = () => parts().sources;
+  const app = createHttpApp({
+    sources,
+    intake,
+    logger,
+    bodyLimit,
+    maxEventsPerWebhook,
+    admin,
+    dashboard,
+    stopping,
+    metrics,
+  });
+  const closeStores = async () => {
+    await intake.close();
+    await inbound?.close();
+    await deliveries?.close();
+    redis.disconnect();
+  };
+  let http: Awaited<ReturnType<typeof listen>>;
+  try {
+    http = await listen(app.callback(), config.server.port, config.server.host);
+  } catch (error) {
+    await closeStores();
+    throw new StartupError(listenFailure(error as NodeJS.ErrnoException, config));
+  }
+  const { port } = http.server.address() as AddressInfo;
+  logger.info({ port, sources: [...sources().keys()] }, "listening for webhooks");
+  return {
+    url: `http://${config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host}:${port}`,
+    async close() {
+      await http.close();
+      // Only once no request is left that could still be storing a webhook.
+      await closeStores();
+    },
+  };
+}
+
+/** The relay could not start; the message is the one line a user needs. */
+export class StartupError extends Error {
+  override name = "StartupError";
+}
+
+function listenFailure(
+  error: NodeJS.ErrnoException,
+  config: Config,
+  port = config.server.port,
+  setting = "PORT / server.port",
+): string {
+  const where = `${config.server.host}:${port}`;
+  if (error.code === "EADDRINUSE") {
+    return `port ${port} is already in use (${where}): stop what runs there, or set ${setting}`;
+  }
+  if (error.code === "EACCES") return `not allowed to listen on ${where}: use a port above 1023, or set ${setting}`;
+  return `cannot listen on ${where}: ${error.message}`;
+}
+
+function warnOfOpenSources(config: Config, logger: Logger): void {
+  for (const [id, settings] of Object.entries(config.sources)) {
+    if ((settings.type === "socialboards" || settings.type === "sonar") && !settings.urlToken) {
+      logger.warn({ source: id }, "urlToken: none: anyone who knows the URL can post events to this source");
+    }
+  }
 }
 
 /** A Redis URL fit for a log line: the password left out. */

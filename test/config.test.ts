@@ -46,7 +46,13 @@ describe("config", () => {
       bodyLimit: 1024 * 1024,
       maxEventsPerWebhook: 1000,
     });
-    expect(config.workers).toEqual({ concurrency: 10, lockDuration: 10_000, stalledInterval: 5000 });
+    expect(config.workers).toEqual({
+      concurrency: 10,
+      lockDuration: 10_000,
+      stalledInterval: 5000,
+      shutdownTimeout: 10_000,
+      opsPort: 9464,
+    });
     expect(config.redis).toEqual({ url: "redis://127.0.0.1:6379", prefix: "relay", dataDir: "data/redis" });
     expect(config.retry).toEqual({
       attempts: 8,

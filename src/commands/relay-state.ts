@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { resolveConfigPath } from "../config/load.js";
 import type { Config } from "../config/schema.js";
+import { compileTemplates } from "../messages/templates.js";
 import { DeadLetters } from "../queue/dead-letters.js";
 import { DeliveryProgressReader } from "../queue/delivery-progress.js";
 import { DisabledTargets } from "../queue/disabled-targets.js";
@@ -79,7 +80,7 @@ export async function withLoadedRelayState(
     return await work({
       config,
       file,
-      deadLetters: new DeadLetters(queue, keys, config.targets),
+      deadLetters: new DeadLetters(queue, keys, config.targets, compileTemplates(config)),
       disabledTargets: new DisabledTargets(redis, keys),
       deliveryProgress: new DeliveryProgressReader(inbound, queue, new SentMarks(redis, keys)),
     });

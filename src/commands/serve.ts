@@ -1,9 +1,10 @@
 import { resolveConfigPath } from "../config/load.js";
 import { createLogger } from "../log.js";
 import { type EmbeddedRedis, embedded, startEmbeddedRedis } from "../redis/embedded.js";
-import { startRelay } from "../serve.js";
+import { type RunningRelay, StartupError, startRelay } from "../serve.js";
 import type { Command } from "./command.js";
 import { loadOrReport } from "./load-config.js";
+import { watchConfig } from "./reload.js";
 import { parseSharedOptions } from "./shared-options.js";
 
 /**
@@ -14,16 +15,23 @@ const shutdownLimitMs = 25_000;
 
 export const serve: Command = {
   name: "serve",
-  help: `Usage: ticket-relay serve [--config FILE] [--role all|ingest|worker]
+  help: `Usage: ticket-relay serve [--config FILE] [--role all|ingest|worker] [--pretty]
 
 Runs the relay. all (the default) is ingest and workers in one process; ingest receives
 webhooks (and serves the admin API when admin.token is set); worker routes and delivers.
-On SIGTERM or SIGINT it finishes what is in flight and exits 0; a second signal exits at once.`,
+On SIGTERM or SIGINT it finishes what is in flight and exits 0; a second signal exits at once.
+On SIGHUP, and whenever the config file changes, it loads the file again: a valid one is put in
+force at once (sources, routes, targets, retry), an invalid one is logged and the running config
+kept.
+Logs are JSON lines, or lines for people when stdout is a terminal or with --pretty.`,
   async run(args) {
-    const { config: flag, role } = parseSharedOptions(args);
-    const config = await loadOrReport(resolveConfigPath(flag));
+    // --pretty is serve's own; the other options are those serve shares with check.
+    const { config: flag, role } = parseSharedOptions(args.filter((arg) => arg !== "--pretty"));
+    const pretty = args.includes("--pretty") || process.stdout.isTTY === true;
+    const file = resolveConfigPath(flag);
+    const config = await loadOrReport(file);
     if (!config) return 1;
-    const logger = createLogger();
+    const logger = createLogger({ pretty });
     let redis: EmbeddedRedis | undefined;
     if (config.redis.url === embedded) {
       try {
@@ -34,7 +42,16 @@ On SIGTERM or SIGINT it finishes what is in flight and exits 0; a second signal 
       }
       config.redis.url = redis.url;
     }
-    const relay = await startRelay(config, { role, logger });
+    let relay: RunningRelay;
+    try {
+      relay = await startRelay(config, { role, logger });
+    } catch (error) {
+      await redis?.stop();
+      if (!(error instanceof StartupError)) throw error;
+      console.error(error.message);
+      return 1;
+    }
+    const stopWatching = watchConfig(file, relay, logger);
 
     // Finish what is in flight, then exit: intake stops, workers finish the jobs in hand (each
     // bounded by its target's timeout) and take no new ones.
@@ -57,10 +74,13 @@ On SIGTERM or SIGINT it finishes what is in flight and exits 0; a second signal 
       () => forceExit(`shutdown took over ${shutdownLimitMs / 1000} s; exiting anyway`),
       shutdownLimitMs,
     ).unref();
+    stopWatching();
     await relay.close();
     // Last: everything above may still need Redis while it finishes.
     await redis?.stop();
     logger.info("stopped");
+    // Whatever a worker left to another one (shutdownTimeout) must not keep the process alive.
+    setTimeout(() => process.exit(0), 100).unref();
     return 0;
   },
 };

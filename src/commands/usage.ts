@@ -3,10 +3,15 @@ export const usage = `Usage: ticket-relay <command> [options]
 
 Commands:
   serve [--config FILE] [--role all|ingest|worker]   run the relay (default role: all)
-  check [--config FILE]                              validate the config and exit
+  check [--strict] [--config FILE]                   validate the config and exit; --strict also
+                                                     fails on warnings (unreachable routes …)
   try [EVENT] [--source ID] [--url BASE] [--wait 15s] [--json]
                                                      post a sample webhook to the running relay
                                                      and follow it to its targets
+  route --event FILE.json [--source ID] [--json]     dry run: the routes, targets and messages a
+                                                     webhook body would get (sends nothing)
+  test [FILE...]                                     run the route tests beside the config (tests/*.yaml)
+  send-test (TARGET... | --all)                      send a test message through real targets
   sonar register --source ID --url PUBLIC_URL [--events a,b] [--name NAME] [--config FILE]
                                                      create the webhook on Sonar for source ID
                                                      (API token from $SONAR_API_TOKEN)

@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { type Document, isNode, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
-import { ConfigError, type ConfigProblem, closestName, formatKey } from "./errors.js";
+import { ConfigError, type ConfigProblem, closestName, explainUnknownKeys, formatKey } from "./errors.js";
 import { interpolate } from "./interpolate.js";
 import { type Config, configSchema } from "./schema.js";
+import { routeTemplateProblems } from "./template-references.js";
 
 export const defaultConfigPath = "config/relay.yaml";
 
@@ -51,7 +52,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const { value, problems: unset } = interpolate(doc.toJS() ?? {}, env);
   const problems = unset.map((problem) => locate(problem.path, problem.message));
 
-  const parsed = configSchema.safeParse(value);
+  const parsed = configSchema.safeParse(value, { error: explainUnknownKeys });
   if (!parsed.success) {
     // An unset variable already explains why its value is then empty or malformed.
     const unsetKeys = new Set(unset.map((problem) => formatKey(problem.path)));
@@ -66,6 +67,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
 
   const config = parsed.data;
   if (env.PORT) config.server.port = Number(env.PORT);
+  if (env.OPS_PORT) config.workers.opsPort = Number(env.OPS_PORT);
   return config;
 }
 
@@ -97,6 +99,7 @@ function crossReferenceProblems(value: unknown): { path: PropertyKey[]; message:
   });
   problems.push(...fallbackProblems(asRecord(root.targets), targetIds));
   problems.push(...placeholderProblems(asRecord(root.targets)));
+  problems.push(...routeTemplateProblems(root));
   return problems;
 }
 
@@ -171,12 +174,12 @@ function unknownName(kind: string, name: string, known: string[]): string {
 }
 
 /** The message for one zod issue, and the path of the key it is really about. */
-function explainIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
+export function explainIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
   switch (issue.code) {
     case "unrecognized_keys": {
-      // Point at the unknown key itself rather than at the object that holds it.
-      const message = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
-      return { path: [...issue.path, issue.keys[0] as string], message };
+      // Point at the unknown key itself rather than at the object that holds it. The message,
+      // with the key that was meant, is explainUnknownKeys's when the parse was given it.
+      return { path: [...issue.path, issue.keys[0] as string], message: issue.message };
     }
     case "invalid_type":
       return { path: issue.path, message: / received undefined$/.test(issue.message) ? "required" : issue.message };
@@ -206,7 +209,7 @@ function isTypeMismatch(issue: z.core.$ZodIssue): boolean {
 }
 
 /** The line of the deepest node on `path` that exists in the document. */
-function lineOf(
+export function lineOf(
   doc: Document,
   path: readonly PropertyKey[],
   at: (offset: number) => { line: number; col: number },

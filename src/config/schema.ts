@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { templateProblem } from "../messages/templates.js";
 import { type MatchCondition, type MatchOperators, operatorNames } from "../routing/conditions.js";
 import { isMatchKey, matchFieldNames } from "../routing/fields.js";
 import { isStandardWebhookSecret } from "../signing/standard-webhooks.js";
@@ -63,6 +64,31 @@ export type RetryPolicy = z.infer<typeof retrySchema>;
 
 /** A target may override any part of the default retry policy. */
 const retryOverride = retrySchema.partial().optional();
+
+/**
+ * A LiquidJS template (messages/templates.ts), checked here: a syntax error, an unknown filter
+ * or a misspelt variable is a config problem with its file, line and key, found by `check`.
+ */
+const template = nonEmpty.superRefine((text, context) => {
+  const problem = templateProblem(text);
+  if (!problem) return;
+  const { unknown } = problem;
+  const guess = unknown && closestName(unknown.name, unknown.candidates);
+  const hint = guess ? ` — did you mean "${unknown.prefix}${guess}"?` : "";
+  context.addIssue({ code: "custom", message: `${problem.message}${hint}` });
+});
+const someKey = (value: object) => Object.keys(value).length > 0;
+/** Slack: `title` is the header (plain text), `text` the message (mrkdwn). */
+const slackTemplate = z
+  .strictObject({ title: template.optional(), text: template.optional() })
+  .refine(someKey, "give a title, a text or both");
+/** Email: the subject, and the plain-text body (the HTML part is made from it). */
+const emailTemplate = z
+  .strictObject({ subject: template.optional(), text: template.optional() })
+  .refine(someKey, "give a subject, a text or both");
+const noHttpTemplate = z
+  .never({ error: "HTTP targets send JSON (docs/targets/http.md) and take no template" })
+  .optional();
 
 /** Keys every kind of target has. */
 const targetCommon = {
@@ -141,6 +167,7 @@ const slackTarget = z.strictObject({
     .url()
     .refine(hasNoUserinfo, "remove user:password@ from apiUrl: it would be logged; Slack is authenticated by token")
     .optional(),
+  template: slackTemplate.optional(),
   ...targetCommon,
 });
 const emailTarget = z.strictObject({
@@ -149,6 +176,7 @@ const emailTarget = z.strictObject({
   smtp: z.string().regex(/^smtps?:\/\/./, "use an smtp:// or smtps:// URL"),
   from: nonEmpty,
   to: z.union([nonEmpty.transform((one) => [one]), z.array(nonEmpty).min(1)]),
+  template: emailTemplate.optional(),
   ...targetCommon,
 });
 const httpTarget = z.strictObject({
@@ -169,6 +197,7 @@ const httpTarget = z.strictObject({
     (secret) => secret === undefined || isStandardWebhookSecret(secret),
     'use "whsec_" followed by a base64 key, e.g. whsec_ and the output of: openssl rand -base64 32',
   ),
+  template: noHttpTemplate,
   ...targetCommon,
 });
 const targetSchema = z.discriminatedUnion("type", [slackTarget, emailTarget, httpTarget]);
@@ -213,6 +242,11 @@ const routeSchema = z.strictObject({
   match: z.record(matchKey, matchCondition).default({}),
   to: z.array(id).min(1, "name at least one target"),
   continue: z.boolean().default(false),
+  /** Overrides the templates of this route's targets, key by key, for the deliveries it makes. */
+  template: z
+    .strictObject({ slack: slackTemplate.optional(), email: emailTemplate.optional(), http: noHttpTemplate })
+    .refine(someKey, "give a template for slack, email or both")
+    .optional(),
 });
 export type RouteConfig = z.infer<typeof routeSchema>;
 
@@ -250,6 +284,10 @@ export const configSchema = z.strictObject({
       lockDuration: duration.pipe(z.number().min(1000)).default(10_000),
       /** How often workers look for jobs whose worker died; with lockDuration, the pick-up delay. */
       stalledInterval: duration.pipe(z.number().min(500)).default(5_000),
+      /** On SIGTERM, how long deliveries in hand may take to finish before the process leaves them to another worker. */
+      shutdownTimeout: duration.default(10_000),
+      /** Role worker only: the port of /healthz, /readyz and /metrics (0: any free one). Role all serves them on server.port. */
+      opsPort: wholeNumber.pipe(z.number().min(0).max(65535)).default(9464),
     })
     .prefault({}),
   /** Lets every HTTP target reach loopback, private and link-local addresses: for internal hooks and tests. */

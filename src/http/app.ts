@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import Router from "@koa/router";
 import Koa from "koa";
 import type { Logger } from "../log.js";
+import type { WebhookRecorder } from "../metrics/relay-metrics.js";
 import type { Intake } from "../queue/intake.js";
 import { QueueUnavailable } from "../queue/intake.js";
 import { InvalidPayload, type Source } from "../sources/source.js";
@@ -9,9 +10,14 @@ import { type AdminDeps, addAdminRoutes } from "./admin.js";
 import { HttpError, parseJsonBody, readJsonBody } from "./body.js";
 import { closeWhenBodyUnread } from "./connection.js";
 import { refuseOtherMethods } from "./methods.js";
+import { type DashboardDeps, queueDashboard } from "./queue-dashboard.js";
+import { measureWebhooks } from "./webhook-metrics.js";
 
 export interface HttpAppDeps {
-  sources: ReadonlyMap<string, Source>;
+  /** The sources in force now: a reload swaps them between two requests. */
+  sources: () => ReadonlyMap<string, Source>;
+  /** True once shutdown began: /readyz says 503, so a load balancer stops sending here. */
+  stopping?: () => boolean;
   intake: Intake;
   logger: Logger;
   bodyLimit: number;
@@ -19,13 +25,18 @@ export interface HttpAppDeps {
   maxEventsPerWebhook: number;
   /** The admin API (http/admin.ts), when `admin.token` is set; without it, /admin/* is a 404. */
   admin?: AdminDeps;
+  /** Counts webhooks and serves `GET /metrics` (metrics/). */
+  metrics?: { webhooks: WebhookRecorder; endpoint: Koa.Middleware };
+  /** The queue dashboard (http/queue-dashboard.ts), when `admin.token` is set; without it, a 404. */
+  dashboard?: DashboardDeps;
 }
 
 /**
  * The webhook endpoints, health and readiness. A webhook is answered 200 only after Redis
  * holds it; everything else is a JSON error saying what is wrong.
  */
-export function createHttpApp({ sources, intake, logger, bodyLimit, maxEventsPerWebhook, admin }: HttpAppDeps): Koa {
+export function createHttpApp(deps: HttpAppDeps): Koa {
+  const { sources, intake, logger, bodyLimit, maxEventsPerWebhook, admin, dashboard, stopping = () => false } = deps;
   const app = new Koa();
   const router = new Router();
 
@@ -34,13 +45,18 @@ export function createHttpApp({ sources, intake, logger, bodyLimit, maxEventsPer
   });
 
   router.get("/readyz", async (ctx) => {
+    if (stopping()) {
+      ctx.status = 503;
+      ctx.body = { error: "shutting down" };
+      return;
+    }
     const ready = await intake.ping();
     ctx.status = ready ? 200 : 503;
     ctx.body = ready ? { status: "ready" } : { error: "Redis is unreachable" };
   });
 
   router.get("/webhooks/:source", (ctx) => {
-    const source = findSource(sources, ctx.params.source);
+    const source = findSource(sources(), ctx.params.source);
     if (!source.answerChallenge) {
       throw new HttpError(405, `source "${source.id}" has no GET handshake`, { Allow: "POST" });
     }
@@ -51,7 +67,7 @@ export function createHttpApp({ sources, intake, logger, bodyLimit, maxEventsPer
   });
 
   router.post("/webhooks/:source", async (ctx) => {
-    const source = findSource(sources, ctx.params.source);
+    const source = findSource(sources(), ctx.params.source);
     // Strangers are refused before the body is read: reading and parsing up to bodyLimit is
     // work a wrong token must not be able to buy.
     const request = { query: ctx.query, headers: ctx.headers };
@@ -85,10 +101,17 @@ export function createHttpApp({ sources, intake, logger, bodyLimit, maxEventsPer
   });
 
   if (admin) addAdminRoutes(router, admin, bodyLimit);
+  if (deps.metrics) router.get("/metrics", deps.metrics.endpoint);
 
   app.use(closeWhenBodyUnread());
+  if (deps.metrics) app.use(measureWebhooks(deps.metrics.webhooks, (id) => sources().has(id)));
   app.use(errorsAsJson(logger));
   app.use(refuseOtherMethods(router));
+  if (dashboard) {
+    app.use(queueDashboard(dashboard));
+    // bull-board reports the errors it answered 500 for on the app: to the log, not to stderr.
+    app.on("error", (error: Error) => logger.warn({ err: error.message }, "queue dashboard error"));
+  }
   app.use(router.routes());
   app.use((ctx) => {
     if (ctx.status === 404 && ctx.body === undefined) {

@@ -1,6 +1,7 @@
 import type { Job, Queue } from "bullmq";
 import type { TargetConfig } from "../config/schema.js";
 import type { RelayEvent } from "../events.js";
+import { type MessageTemplates, noTemplates } from "../messages/templates.js";
 import type { DeliveryJob } from "./jobs.js";
 import type { RelayKeys } from "./queues.js";
 import { type WouldSend, wouldSend } from "./would-send.js";
@@ -58,6 +59,8 @@ export class DeadLetters {
     private readonly queue: Queue<DeliveryJob>,
     private readonly keys: RelayKeys,
     private readonly targets: Readonly<Record<string, TargetConfig>>,
+    /** For `show`: the templates a replay would apply (messages/templates.ts). */
+    private readonly templates: MessageTemplates = noTemplates,
   ) {}
 
   /** Newest first; `since` (ms) keeps those that gave up within it. */
@@ -71,7 +74,7 @@ export class DeadLetters {
     const job = await this.#deadLetter(id);
     if (!job) return undefined;
     const log = await this.#logOf(job);
-    const message = wouldSend(id, job.data, this.targets[job.data.targetId]);
+    const message = wouldSend(id, job.data, this.targets[job.data.targetId], this.templates);
     return { ...this.#describe(job, log), log, event: job.data.event, message };
   }
 

@@ -1,18 +1,25 @@
 import { describeEvent } from "../messages/describe.js";
 import type { Message } from "../messages/message.js";
+import type { MessageTemplates, TemplateFailure } from "../messages/templates.js";
 import type { DeliveryJob } from "./jobs.js";
 
 /**
  * The message one delivery sends: the event's message, and on a fallback delivery a first
- * line that says why it came here. Shared by the pipeline and `dlq show`, so what `show`
- * prints is what a replay sends.
+ * line that says why it came here, then the template of the delivery's route or target, if
+ * any. Shared by the pipeline and `dlq show`, so what `show` prints is what a replay sends.
+ * `warn` hears of a template that failed (the message is then the default one).
  */
-export function deliveryMessage({ event, fallbackFor }: DeliveryJob): Message {
+export function deliveryMessage(
+  { event, targetId, route, fallbackFor }: DeliveryJob,
+  templates: MessageTemplates,
+  warn?: (failure: TemplateFailure) => void,
+): Message {
   const message = describeEvent(event);
-  if (!fallbackFor) return message;
+  if (!fallbackFor) return templates.apply(message, { targetId, route }, warn);
   const why = {
     label: "Sent here because",
     value: `${fallbackFor.targetId} could not deliver it: ${fallbackFor.reason}`,
   };
-  return { ...message, fields: [why, ...message.fields] };
+  const notice = `${why.label} ${why.value}`;
+  return templates.apply({ ...message, fields: [why, ...message.fields] }, { targetId, route, notice }, warn);
 }

@@ -1,5 +1,8 @@
 import { type Job, UnrecoverableError } from "bullmq";
+import { receiptIdOf } from "../events.js";
 import type { Logger } from "../log.js";
+import type { MessageTemplates } from "../messages/templates.js";
+import type { DeliveryRecorder } from "../metrics/relay-metrics.js";
 import type { DeliveryReceipt, Target } from "../targets/target.js";
 import { deliveryMessage } from "./delivery-message.js";
 import type { DisabledTargets } from "./disabled-targets.js";
@@ -10,11 +13,16 @@ import type { SentMarks } from "./sent-marks.js";
 import { triesIncludingThis } from "./worker-settings.js";
 
 export interface PipelineDeps {
-  targets: ReadonlyMap<string, Target>;
+  /** The target by id, as the config in force now has it. */
+  target: (targetId: string) => Target | undefined;
+  /** The message templates, as the config in force now has them. */
+  templates: () => MessageTemplates;
   disabled: DisabledTargets;
   sent: SentMarks;
   fallbacks: Fallbacks;
   logger: Logger;
+  /** Counts each try's outcome, here where it is decided. */
+  metrics: DeliveryRecorder;
 }
 
 /**
@@ -23,11 +31,12 @@ export interface PipelineDeps {
  * error goes back to BullMQ, which schedules it) or a dead letter (the job fails for good,
  * its fallback is queued, and an error line says so). Targets know only their protocol.
  */
-export function deliveryPipeline({ targets, disabled, sent, fallbacks, logger }: PipelineDeps) {
+export function deliveryPipeline(deps: PipelineDeps) {
+  const { target: targetById, disabled, sent, fallbacks } = deps;
   /** The end of the line: a dead letter in the failed set, replayable with `ticket-relay dlq`. */
   async function deadLetter(job: Job<DeliveryJob>, reason: string): Promise<never> {
     const fallback = await fallbacks.queueFor(job, reason);
-    logger.error(
+    deliveryLogger(deps.logger, job.data).error(
       {
         deliveryId: job.id,
         target: job.data.targetId,
@@ -40,11 +49,13 @@ export function deliveryPipeline({ targets, disabled, sent, fallbacks, logger }:
       },
       "delivery is a dead letter",
     );
+    deps.metrics.deadLettered(job.data.targetId);
     throw new UnrecoverableError(reason);
   }
 
   return async function deliverOnce(job: Job<DeliveryJob>): Promise<DeliveryReceipt> {
     const { event, targetId, route } = job.data;
+    const logger = deliveryLogger(deps.logger, job.data);
     const deliveryId = job.id ?? "";
     const attempt = triesIncludingThis(job);
     const attempts = job.opts.attempts ?? 1;
@@ -63,19 +74,28 @@ export function deliveryPipeline({ targets, disabled, sent, fallbacks, logger }:
         return { detail: `already sent (${sentAs})` };
       }
     }
-    const target = targets.get(targetId);
+    const target = targetById(targetId);
     if (!target) return deadLetter(job, `target "${targetId}" is not in the config any more`);
     const off = await disabled.check(targetId);
     if (off) return deadLetter(job, `target ${targetId} is disabled since ${off.since}: ${off.reason}`);
 
     let receipt: DeliveryReceipt;
     try {
-      receipt = await target.send(deliveryMessage(job.data), { deliveryId, attempt, route, event });
+      const message = deliveryMessage(job.data, deps.templates(), ({ template, reason }) =>
+        logger.warn(
+          { deliveryId, target: targetId, route, template, err: reason },
+          "template failed; sending the default message",
+        ),
+      );
+      receipt = await target.send(message, { deliveryId, attempt, route, event });
     } catch (error) {
       const verdict = judgeFailure(error, job);
       // Every failed try is kept with the job, so `dlq show` can tell the whole story.
       await job.log(`${new Date().toISOString()} try ${attempt}: ${verdict.reason}`);
-      if (verdict.retry) throw error;
+      if (verdict.retry) {
+        deps.metrics.retried(targetId);
+        throw error;
+      }
       if (verdict.gone) {
         await disabled.disable(targetId, verdict.reason);
         logger.error({ target: targetId, err: verdict.reason }, "target disabled; `ticket-relay targets enable` it");
@@ -83,10 +103,16 @@ export function deliveryPipeline({ targets, disabled, sent, fallbacks, logger }:
       return deadLetter(job, verdict.reason);
     }
     await sent.mark(deliveryId, receipt.detail);
+    deps.metrics.delivered(targetId, event.receivedAt);
     logger.info(
       { deliveryId, target: targetId, route, type: event.type, attempt, detail: receipt.detail },
       "delivered",
     );
     return receipt;
   };
+}
+
+/** Every line about a delivery carries the receipt id, so `grep <receipt id>` follows one webhook. */
+export function deliveryLogger(logger: Logger, job: Pick<DeliveryJob, "event">): Logger {
+  return logger.child({ receiptId: receiptIdOf(job.event) });
 }

@@ -1,9 +1,11 @@
 import { Worker } from "bullmq";
 import type { Config } from "../config/schema.js";
 import { type Logger, throttledWarning } from "../log.js";
+import type { DeliveryRecorder } from "../metrics/relay-metrics.js";
 import { createWorkerConnection } from "../redis/connections.js";
-import type { DeliveryReceipt, Target } from "../targets/target.js";
-import { deliveryPipeline } from "./delivery-pipeline.js";
+import type { RelayParts } from "../relay-parts.js";
+import type { DeliveryReceipt } from "../targets/target.js";
+import { deliveryLogger, deliveryPipeline } from "./delivery-pipeline.js";
 import { DisabledTargets } from "./disabled-targets.js";
 import { Fallbacks } from "./fallback.js";
 import { type DeliveryJob, deliveryQueueName } from "./jobs.js";
@@ -16,10 +18,17 @@ import { closeWorker, hasTryLeft, triesIncludingThis, workerSettings } from "./w
  * Runs the delivery pipeline (queue/delivery-pipeline.ts) for every delivery job, with the
  * retry schedule of each job's target, and logs each retry once.
  */
-export function startDeliveryWorker(deps: { config: Config; targets: ReadonlyMap<string, Target>; logger: Logger }): {
+export function startDeliveryWorker(deps: {
+  /** The config the relay started with: Redis and worker settings, which a reload does not change. */
+  config: Config;
+  /** Targets and retry policies in force now (a reload swaps them). */
+  parts: () => RelayParts;
+  logger: Logger;
+  metrics: DeliveryRecorder;
+}): {
   close(): Promise<void>;
 } {
-  const { config, targets } = deps;
+  const { config, parts } = deps;
   const logger = deps.logger.child({ component: "delivery" });
   const settings = { url: config.redis.url, prefix: config.redis.prefix };
   const keys = relayKeys(settings.prefix);
@@ -28,15 +37,17 @@ export function startDeliveryWorker(deps: { config: Config; targets: ReadonlyMap
   const deliveries = openDeliveryQueue(settings);
   deliveries.on("error", () => undefined);
   const deliverOnce = deliveryPipeline({
-    targets,
+    target: (targetId) => parts().targets.get(targetId),
+    templates: () => parts().templates,
     disabled: new DisabledTargets(redis, keys),
     sent: new SentMarks(redis, keys),
     fallbacks: new Fallbacks(
       deliveries,
-      (targetId) => config.targets[targetId]?.fallback,
-      (targetId) => deliveryPolicyFor(config, targetId),
+      (targetId) => parts().config.targets[targetId]?.fallback,
+      (targetId) => deliveryPolicyFor(parts().config, targetId),
     ),
     logger,
+    metrics: deps.metrics,
   });
   // The delay the backoff strategy chose for a job's next try, read back by the "will retry"
   // line: the delay has jitter, so computing it a second time would log a different one.
@@ -47,7 +58,11 @@ export function startDeliveryWorker(deps: { config: Config; targets: ReadonlyMap
     settings: {
       backoffStrategy: (attemptsMade, _type, error, job) => {
         if (!job || !hasTryLeft(job)) return -1;
-        const delay = nextRetryDelay(retryPolicyFor(config, (job.data as DeliveryJob).targetId), attemptsMade, error);
+        const delay = nextRetryDelay(
+          retryPolicyFor(parts().config, (job.data as DeliveryJob).targetId),
+          attemptsMade,
+          error,
+        );
         plannedRetries.set(job.id ?? "", delay);
         return delay;
       },
@@ -61,7 +76,7 @@ export function startDeliveryWorker(deps: { config: Config; targets: ReadonlyMap
     plannedRetries.delete(job.id ?? "");
     // A dead letter was reported by the pipeline; only a try that will be retried is left.
     if (retryInMs === undefined) return;
-    logger.warn(
+    deliveryLogger(logger, job.data).warn(
       {
         deliveryId: job.id,
         target: job.data.targetId,

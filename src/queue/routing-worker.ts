@@ -2,9 +2,9 @@ import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Config } from "../config/schema.js";
 import type { RelayEvent } from "../events.js";
 import { type Logger, throttledWarning } from "../log.js";
+import type { EventRecorder } from "../metrics/relay-metrics.js";
 import { createWorkerConnection } from "../redis/connections.js";
-import type { Router } from "../routing/router.js";
-import type { Source } from "../sources/source.js";
+import type { RelayParts } from "../relay-parts.js";
 import { deliveryJobOptions, type InboundJob, inboundQueueName } from "./jobs.js";
 import { openDeliveryQueue } from "./queues.js";
 import { deliveryPolicyFor } from "./retry.js";
@@ -25,12 +25,14 @@ const deliveriesPerBatch = 500;
  * webhook and the routing rules can change without touching what was already accepted.
  */
 export function startRoutingWorker(deps: {
+  /** The config the relay started with: Redis and worker settings, which a reload does not change. */
   config: Config;
-  sources: ReadonlyMap<string, Source>;
-  router: Router;
+  /** Sources, routes and retry policies in force now (a reload swaps them). */
+  parts: () => RelayParts;
   logger: Logger;
+  metrics: EventRecorder;
 }): { close(): Promise<void> } {
-  const { config, sources, router } = deps;
+  const { config } = deps;
   const logger = deps.logger.child({ component: "routing" });
   const deliveries = openDeliveryQueue({ url: config.redis.url, prefix: config.redis.prefix });
   // Tells at shutdown whether Redis is there to finish jobs with (closeWorker).
@@ -57,6 +59,8 @@ export function startRoutingWorker(deps: {
     async (job: Job<InboundJob>) => {
       refuseTryBeyondAttempts(job);
       const { receipt, payload } = job.data;
+      // One set of parts for the whole job, even if a reload swaps them meanwhile.
+      const { sources, router, config: current } = deps.parts();
       const source = sources.get(receipt.source);
       if (!source) throw new UnrecoverableError(`source "${receipt.source}" is not in the config any more`);
 
@@ -64,17 +68,20 @@ export function startRoutingWorker(deps: {
       for (const event of events) reportIfUnknown(event);
       const jobs = events.flatMap((event) => {
         const routed = router.match(event);
-        if (routed.length === 0) logger.debug({ eventId: event.id, type: event.type }, "event matched no route");
+        if (routed.length === 0)
+          logger.info({ eventId: event.id, type: event.type, ticketId: event.ticketId }, "event matched no route");
         return routed.map(({ targetId, route }) => ({
           name: targetId,
           data: { event, targetId, route },
-          opts: deliveryJobOptions(event.id, targetId, deliveryPolicyFor(config, targetId)),
+          opts: deliveryJobOptions(event.id, targetId, deliveryPolicyFor(current, targetId)),
         }));
       });
       // A retry after a crash mid-way adds the same job ids again; BullMQ skips those.
       for (let start = 0; start < jobs.length; start += deliveriesPerBatch) {
         await deliveries.addBulk(jobs.slice(start, start + deliveriesPerBatch));
       }
+      // Counted once routed: a job that fails mid-way and runs again is not counted twice.
+      for (const event of events) deps.metrics.received(event.source, event.type);
       logger.info({ receiptId: receipt.id, events: events.length, deliveries: jobs.length }, "routed");
       return { events: events.length, deliveries: jobs.length };
     },

@@ -1,6 +1,7 @@
 import type { TargetConfig } from "../config/schema.js";
 import { type EmailMessage, renderEmail } from "../messages/email.js";
 import { renderSlack, type SlackMessage } from "../messages/slack.js";
+import type { MessageTemplates } from "../messages/templates.js";
 import { httpBody } from "../targets/http.js";
 import { deliveryMessage } from "./delivery-message.js";
 import type { DeliveryJob } from "./jobs.js";
@@ -17,8 +18,13 @@ export type WouldSend =
   /** The target is not in the config any more: only the message's title can be told. */
   | { type: "none"; to: string; title: string };
 
-export function wouldSend(deliveryId: string, job: DeliveryJob, target: TargetConfig | undefined): WouldSend {
-  const message = deliveryMessage(job);
+export function wouldSend(
+  deliveryId: string,
+  job: DeliveryJob,
+  target: TargetConfig | undefined,
+  templates: MessageTemplates,
+): WouldSend {
+  const message = deliveryMessage(job, templates);
   switch (target?.type) {
     case "slack":
       return { type: "slack", to: target.channel, ...renderSlack(message) };

@@ -42,3 +42,19 @@ export function createWorkerConnection(url: string): Redis {
   const { retryStrategy } = workerConnectionOptions(url);
   return new Redis(url, { maxRetriesPerRequest: null, retryStrategy });
 }
+
+/** Is Redis answering now? For readiness: false at once while disconnected, or after `timeoutMs`. */
+export async function redisAnswers(redis: Redis, timeoutMs = 2000): Promise<boolean> {
+  if (redis.status !== "ready") return false;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve("no answer"), timeoutMs);
+  });
+  try {
+    return (await Promise.race([redis.ping(), late])) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -8,6 +8,10 @@ import { waitFor } from "./wait.js";
 export interface RelayProcess {
   /** Where ingest listens (roles all and ingest). */
   url: string;
+  /** Where the worker role's ops server listens (/healthz, /readyz, /metrics); "" in other roles. */
+  opsUrl: string;
+  /** The config file it runs with: rewrite it to test a reload. */
+  configFile: string;
   /** Every line the process wrote to stdout and stderr. */
   lines: string[];
   /** Sends a signal: SIGTERM for a shutdown, SIGKILL for a crash. */
@@ -32,7 +36,8 @@ export async function startRelayProcess(yaml: string, role: Role = "all"): Promi
   writeFileSync(file, yaml);
   const child = spawn(process.execPath, ["--import", "tsx", entry, "serve", "--config", file, "--role", role], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, LOG_LEVEL: "debug" },
+    // A worker's ops server on a free port: several test files run worker processes at once.
+    env: { ...process.env, LOG_LEVEL: "debug", OPS_PORT: process.env.OPS_PORT ?? "0" },
   });
   alive.add(child);
   const lines: string[] = [];
@@ -64,8 +69,12 @@ export async function startRelayProcess(yaml: string, role: Role = "all"): Promi
   void started;
   const listening = lines.find((line) => line.includes('"listening for webhooks"'));
   const port = listening ? (JSON.parse(listening) as { port: number }).port : undefined;
+  const ops = lines.find((line) => line.includes('"listening for health checks and scrapes"'));
+  const opsPort = ops ? (JSON.parse(ops) as { port: number }).port : undefined;
   return {
     url: port ? `http://127.0.0.1:${port}` : "",
+    opsUrl: opsPort ? `http://127.0.0.1:${opsPort}` : "",
+    configFile: file,
     lines,
     kill: (signal) => child.kill(signal),
     exited,

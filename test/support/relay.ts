@@ -23,6 +23,8 @@ export async function startTestRelay(
   const config = parseConfig(yaml, "test.yaml", options.env ?? {});
   config.server.port = 0;
   config.server.host = "127.0.0.1";
+  // Relays in role worker must not fight over the default ops port, unless a test names one.
+  if (!/\bopsPort\b/.test(yaml)) config.workers.opsPort = 0;
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
