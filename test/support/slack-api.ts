@@ -1,15 +1,23 @@
-import { randomInt } from "node:crypto";
 import { createServer } from "node:http";
 import { closeServer, listen, readBody } from "./listen.js";
 import { waitForCount } from "./wait.js";
 
-/** The arguments of one successful `chat.postMessage`, decoded as Slack decodes them. */
+/**
+ * The arguments of one successful `chat.postMessage` or `chat.update`, decoded as Slack decodes
+ * them, with the message's `ts` (the one Slack gave, or the one updated).
+ */
 export interface SlackPost {
   channel: string;
+  ts: string;
   text?: string;
   blocks?: unknown[];
+  thread_ts?: string;
+  reply_broadcast?: boolean;
   [argument: string]: unknown;
 }
+
+/** The channel id every post is answered with, as Slack answers with the id of a #name. */
+export const slackChannelId = "C0123456789";
 
 export type SlackFailure = "ratelimited" | "server_error" | "channel_not_found" | "invalid_auth";
 
@@ -17,6 +25,12 @@ export interface SlackApiServer {
   /** Base URL to give `@slack/web-api` as `slackApiUrl` (ends in `/api/`). */
   url: string;
   posts: SlackPost[];
+  /** Every successful `chat.update`, in order. */
+  updates: SlackPost[];
+  /** A message as it stands now (posted, then updated), by ts; undefined once deleted. */
+  message(ts: string): SlackPost | undefined;
+  /** Deletes a message, as someone in the channel would: updating it is then `message_not_found`. */
+  deleteMessage(ts: string): void;
   /** Every `chat.postMessage` call received, successful or not. */
   calls: number;
   /** The next calls fail like this, in order. */
@@ -28,12 +42,15 @@ export interface SlackApiServer {
 }
 
 /**
- * A local stand-in for slack.com/api that answers `chat.postMessage` with the shapes, status
+ * A local stand-in for slack.com/api that answers `chat.postMessage` and `chat.update` with the shapes, status
  * codes and headers the real Web API uses (`ok: false` with an error code at HTTP 200, 429 with
  * `Retry-After` when rate limited), so the real `@slack/web-api` client is what gets tested.
  */
 export async function startSlackApi(options: { token: string; channels?: string[] }): Promise<SlackApiServer> {
   const posts: SlackPost[] = [];
+  const updates: SlackPost[] = [];
+  const messages = new Map<string, SlackPost>();
+  let sequence = 0;
   const failures: SlackFailure[] = [];
   const state = { calls: 0 };
 
@@ -44,12 +61,25 @@ export async function startSlackApi(options: { token: string; channels?: string[
       response.end(JSON.stringify(payload));
     };
     const method = new URL(request.url ?? "/", "http://slack").pathname.replace(/^\/api\//, "");
-    if (method !== "chat.postMessage") return reply(200, { ok: false, error: "unknown_method" });
-    state.calls += 1;
+    if (method !== "chat.postMessage" && method !== "chat.update")
+      return reply(200, { ok: false, error: "unknown_method" });
 
     const args = decodeArguments(request.headers["content-type"] ?? "", body);
     const token = request.headers.authorization?.replace(/^Bearer /, "") ?? args.token;
     if (token !== options.token) return reply(200, { ok: false, error: "invalid_auth" });
+    delete args.token;
+
+    if (method === "chat.update") {
+      // Slack wants the channel's id here, not a #name: what chat.postMessage answered with.
+      if (args.channel !== slackChannelId) return reply(200, { ok: false, error: "channel_not_found" });
+      const current = messages.get(String(args.ts ?? ""));
+      if (!current) return reply(200, { ok: false, error: "message_not_found" });
+      const updated = { ...current, text: args.text as string, blocks: args.blocks as unknown[] };
+      messages.set(current.ts, updated);
+      updates.push({ ...args, channel: slackChannelId, ts: current.ts });
+      return reply(200, { ok: true, channel: slackChannelId, ts: current.ts, text: updated.text });
+    }
+    state.calls += 1;
 
     const failure = failures.shift();
     if (failure === "ratelimited") return reply(429, { ok: false, error: "ratelimited" }, { "retry-after": "1" });
@@ -62,17 +92,22 @@ export async function startSlackApi(options: { token: string; channels?: string[
       return reply(200, { ok: false, error: "channel_not_found" });
     if (!args.text && !args.blocks) return reply(200, { ok: false, error: "no_text" });
 
-    const post = { ...args, channel } as SlackPost;
-    delete post.token;
+    // Unique within this server, as Slack's are within a channel.
+    sequence += 1;
+    const ts = `${Math.floor(Date.now() / 1000)}.${String(sequence).padStart(6, "0")}`;
+    const post = { ...args, channel, ts } as SlackPost;
     posts.push(post);
-    const ts = `${Math.floor(Date.now() / 1000)}.${String(randomInt(1_000_000)).padStart(6, "0")}`;
-    reply(200, { ok: true, channel: "C0123456789", ts, message: { type: "message", text: post.text, ts } });
+    messages.set(ts, post);
+    reply(200, { ok: true, channel: slackChannelId, ts, message: { type: "message", text: post.text, ts } });
   });
 
   const url = `${await listen(server)}/api/`;
   return {
     url,
     posts,
+    updates,
+    message: (ts) => messages.get(ts),
+    deleteMessage: (ts) => void messages.delete(ts),
     get calls() {
       return state.calls;
     },
@@ -80,6 +115,8 @@ export async function startSlackApi(options: { token: string; channels?: string[
     waitForPosts: (count, timeoutMs) => waitForCount(posts, count, "Slack posts", timeoutMs),
     reset() {
       posts.length = 0;
+      updates.length = 0;
+      messages.clear();
       failures.length = 0;
       state.calls = 0;
     },
@@ -87,12 +124,16 @@ export async function startSlackApi(options: { token: string; channels?: string[
   };
 }
 
+const booleanArguments = new Set(["reply_broadcast", "unfurl_links", "unfurl_media", "mrkdwn", "as_user"]);
+
 /** Slack takes form-encoded arguments (objects such as `blocks` as JSON strings) or a JSON body. */
 function decodeArguments(contentType: string, body: string): Record<string, unknown> {
   if (contentType.startsWith("application/json")) return JSON.parse(body || "{}");
   const args: Record<string, unknown> = {};
   for (const [key, value] of new URLSearchParams(body)) {
-    args[key] = key === "blocks" || key === "attachments" || key === "metadata" ? JSON.parse(value) : value;
+    if (key === "blocks" || key === "attachments" || key === "metadata") args[key] = JSON.parse(value);
+    else if (booleanArguments.has(key)) args[key] = value === "true" || value === "1";
+    else args[key] = value;
   }
   return args;
 }

@@ -1,0 +1,82 @@
+import type { SlackTargetConfig } from "../config/schema.js";
+import type { Message } from "../messages/message.js";
+import { renderSlack, type SlackMessage } from "../messages/slack.js";
+import { advanceSnapshot, type ConversationSnapshot, renderSlackRoot } from "../messages/slack-root.js";
+import { type ConversationState, type DeliveryContext, type DeliveryReceipt, RetryLater } from "./target.js";
+
+/** The two Web API calls a thread needs, with Slack's errors already classified. */
+export interface SlackCalls {
+  post(message: SlackMessage, thread?: { ts: string; broadcast: boolean }): Promise<{ channel: string; ts: string }>;
+  /** False when Slack says the root is gone (`message_not_found`: someone deleted it). */
+  update(channel: string, ts: string, message: SlackMessage): Promise<boolean>;
+}
+
+/**
+ * How long a worker may take to post a root before another may: far longer than one post,
+ * short enough that a worker that died holding the claim delays the thread only briefly.
+ */
+const claimForMs = 30_000;
+/** A worker that lost the claim looks this often, this many times, for the winner's root. */
+const lookEveryMs = 150;
+const looks = 6;
+
+type RootState = ConversationSnapshot & { ts: string; channel: string };
+
+/**
+ * One conversation, one thread: the first event's message is the root; each later event
+ * updates the root to the conversation's current state (messages/slack-root.ts) and replies
+ * in its thread.
+ * The root's ts lives in the delivery's conversation state, shared by every worker: a claim
+ * makes exactly one of them post the root while the others wait for its ts.
+ */
+export async function sendInThread(
+  calls: SlackCalls,
+  config: Pick<SlackTargetConfig, "channel" | "broadcast" | "threadTtl">,
+  message: Message,
+  context: DeliveryContext & { state: ConversationState },
+): Promise<DeliveryReceipt> {
+  const { state } = context;
+  // A channel of its own per target channel: a reload that moves the target starts new threads.
+  const slot = config.channel;
+
+  for (let look = 0; look < looks; look++) {
+    const root = (await state.get(slot)) as RootState | undefined;
+    if (root?.ts) {
+      const receipt = await reply(root);
+      if (receipt) return receipt;
+      continue; // the root was deleted in Slack and is forgotten: this event starts the next one
+    }
+    if (await state.claim(slot, claimForMs)) return startRoot();
+    await new Promise((resolve) => setTimeout(resolve, lookEveryMs));
+  }
+  // The winner has not posted yet (Slack is slow, or it died holding the claim): the queue
+  // retries this delivery shortly, by when the root exists or the claim has expired.
+  throw new RetryLater(`the Slack thread of ${state.conversation.key} is being started by another delivery`, 1000);
+
+  async function startRoot(): Promise<DeliveryReceipt> {
+    try {
+      const snapshot = advanceSnapshot(undefined, message, state.conversation);
+      // The first event's own message is the root; from the next event on it shows the state.
+      const posted = await calls.post(renderSlack(message));
+      await state.set(slot, { ...snapshot, ts: posted.ts, channel: posted.channel }, config.threadTtl);
+      return { detail: `posted to ${posted.channel} at ${posted.ts}, the root of a new thread` };
+    } finally {
+      await state.release(slot);
+    }
+  }
+
+  /** Updates the root, then replies under it; undefined when the root is gone. */
+  async function reply(root: RootState): Promise<DeliveryReceipt | undefined> {
+    const replies = await state.tally(slot, context.deliveryId, config.threadTtl);
+    const snapshot = advanceSnapshot(root, message, state.conversation);
+    await state.set(slot, { ...snapshot }, config.threadTtl);
+    if (!(await calls.update(root.channel, root.ts, renderSlackRoot(snapshot, replies)))) {
+      await state.forget(slot, "ts", root.ts);
+      return undefined;
+    }
+    const { status, previousStatus } = message.event;
+    const broadcast = !!status && config.broadcast.includes(status) && status !== (previousStatus ?? root.status);
+    const posted = await calls.post(renderSlack(message), { ts: root.ts, broadcast });
+    return { detail: `posted to ${posted.channel} at ${posted.ts} in the thread of ${root.ts}` };
+  }
+}
