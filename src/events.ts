@@ -71,6 +71,12 @@ export interface TicketSummary {
 }
 
 export interface Person {
+  /**
+   * Who this person is on the platform: the `customer` who wrote in, an `agent` of the team, or
+   * a `bot`. Socialboards: `IsBot`, else `Status` `client` (customer) or any other (agent).
+   * Sonar: the customer, and its users (agents). Undefined where the payload does not say.
+   */
+  role?: "customer" | "agent" | "bot";
   id?: string;
   name?: string;
   email?: string;
@@ -109,4 +115,27 @@ export function safeEventType(name: string | undefined): string {
 export function receiptIdOf(event: Pick<RelayEvent, "id">): string {
   const end = event.id.lastIndexOf(".");
   return end < 0 ? event.id : event.id.slice(0, end);
+}
+
+/** The conversation an event belongs to: one ticket, one chat, or one SMS customer. */
+export interface Conversation {
+  /** Stable across every event of that conversation: `<source>/<community>/<kind>/<id>`. */
+  key: string;
+  kind: "ticket" | "chat" | "customer";
+  id: string;
+}
+
+/**
+ * Which conversation an event belongs to, so that targets can keep one thread per ticket
+ * (Slack `thread_ts`, email `References`). A ticket's events by its ticket id; chat events by
+ * the conversation id; Sonar's by the customer. Undefined for an event that names none: it
+ * stands alone. The source and community are part of the key, since ids are only unique there.
+ */
+export function conversationOf(event: RelayEvent): Conversation | undefined {
+  const scope = `${event.source}/${event.community ?? "-"}`;
+  const of = (kind: Conversation["kind"], id: string) => ({ key: `${scope}/${kind}/${id}`, kind, id });
+  if (event.ticketId) return of("ticket", event.ticketId);
+  if (event.conversationId) return of("chat", event.conversationId);
+  if (event.sourceType === "sonar" && event.customer?.id) return of("customer", event.customer.id);
+  return undefined;
 }

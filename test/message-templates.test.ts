@@ -138,6 +138,7 @@ routes:
           },
         ],
       },
+      { type: "context", elements: [{ type: "plain_text", text: "via ticket-relay · route pending", emoji: false }] },
     ]);
     expect(JSON.stringify(post)).not.toContain("<!channel>");
   });
@@ -151,12 +152,15 @@ routes:
       [
         'Ticket #4478963 "Cat <b>is</b> ill": open → pending',
         "Status: open → pending",
-        "Author: Robert Baker",
+        "Customer: Robert Baker",
         "Category: Other cases",
         "Channel: web",
         "Sentiment: question",
         "Community: yourCompany",
         "Open it: https://inbox.socialboards.com/yourCompany/tickets?ticketId=4478963 (route pending)",
+        "",
+        "-- ",
+        "via ticket-relay · route pending",
       ].join("\n"),
     );
     expect(mail?.html).toContain("Cat &lt;b&gt;is&lt;/b&gt; ill");

@@ -27,14 +27,15 @@ describe("default message for a status change", () => {
     expect(message.title).toBe('Ticket #4478963 "Cat is ill": open → pending');
   });
 
-  it("lists the author, category and an excerpt, and links to the ticket", () => {
+  it("names the ticket's author as the customer, not as who changed it, and lists category and an excerpt", () => {
     expect(message.fields).toEqual(
       expect.arrayContaining([
         { label: "Status", value: "open → pending" },
-        { label: "Author", value: "Robert Baker" },
+        { label: "Customer", value: "Robert Baker" },
         { label: "Category", value: "Other cases" },
       ]),
     );
+    expect(message.fields.map((field) => field.label)).not.toContain("Author");
     expect(message.excerpt).toBe("I want to take my cat to a vet");
     expect(message.link?.url).toBe("https://inbox.socialboards.com/yourCompany/tickets?ticketId=4478963");
   });
@@ -48,12 +49,71 @@ describe("default message for a status change", () => {
     }
   });
 
-  it("renders an email with subject, text and HTML parts", () => {
+  it("leaves community and sentiment out of Slack's fields, and keeps them in the email", () => {
+    const slack = JSON.stringify(renderSlack(message).blocks);
+    expect(slack).not.toContain("Community");
+    expect(slack).not.toContain("Sentiment");
     const email = renderEmail(message);
-    expect(email.subject).toBe('Ticket #4478963 "Cat is ill": open → pending');
-    expect(email.text).toContain("Author: Robert Baker");
+    expect(email.text).toContain("Community: yourCompany");
+    expect(email.text).toContain("Sentiment: question");
+  });
+
+  it("renders an email with the ticket's thread subject, what happened first, then text and HTML parts", () => {
+    const email = renderEmail(message);
+    expect(email.subject).toBe("Ticket #4478963");
+    expect(email.text.split("\n")[0]).toBe('Ticket #4478963 "Cat is ill": open → pending');
+    expect(email.text).toContain("Customer: Robert Baker");
     expect(email.html).toContain('<th align="left">Category</th><td>Other cases</td>');
     expect(email.html).toContain('href="https://inbox.socialboards.com/yourCompany/tickets?ticketId=4478963"');
+  });
+});
+
+describe("who spoke, at a glance", () => {
+  const reply = (role: "customer" | "agent" | "bot", name: string): RelayEvent => ({
+    ...statusChange,
+    type: "reply_creation",
+    previousStatus: undefined,
+    author: { role, name },
+    message: { kind: "reply", text: "Thanks!" },
+  });
+
+  it("says whether a reply came from the customer or an agent, with the ticket's title", () => {
+    expect(describeEvent(reply("customer", "Robert Baker")).title).toBe(
+      'Customer Robert Baker replied on #4478963 "Cat is ill"',
+    );
+    expect(describeEvent(reply("agent", "Anna Larsen")).title).toBe(
+      'Agent Anna Larsen replied on #4478963 "Cat is ill"',
+    );
+    expect(describeEvent(reply("bot", "Helper")).fields).toContainEqual({ label: "Bot", value: "Helper" });
+  });
+
+  it("names a ticket opened by an agent under who opened it", () => {
+    const { customer: _customer, ...opened } = statusChange;
+    const byAgent = { ...opened, ticket: { id: "4478963", author: { role: "agent" as const, name: "Anna Larsen" } } };
+    expect(describeEvent(byAgent).fields).toContainEqual({ label: "Opened by", value: "Agent Anna Larsen" });
+  });
+});
+
+describe("the footer a delivery adds", () => {
+  const message = { ...describeEvent(statusChange), footer: "via ticket-relay · route pending-to-support" };
+
+  it("is a Slack context block, in plain text", () => {
+    expect(renderSlack(message).blocks.at(-1)).toEqual({
+      type: "context",
+      elements: [{ type: "plain_text", text: "via ticket-relay · route pending-to-support", emoji: false }],
+    });
+  });
+
+  it("ends the email after a signature separator, and its HTML part", () => {
+    const email = renderEmail(message);
+    expect(email.text.endsWith("\n\n-- \nvia ticket-relay · route pending-to-support")).toBe(true);
+    expect(email.html).toMatch(/<p style="[^"]*">via ticket-relay · route pending-to-support<\/p>$/);
+  });
+
+  it("leaves a template's subject in place of the thread subject", () => {
+    expect(renderEmail({ ...message, templated: { title: "[yourCompany] pending" } }).subject).toBe(
+      "[yourCompany] pending",
+    );
   });
 });
 

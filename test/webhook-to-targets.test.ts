@@ -116,8 +116,9 @@ routes:
     }
 
     const [mail] = await smtp.waitForMessages(1);
-    expect(mail?.subject).toBe('Ticket #4478963 "Cat is ill": open → pending');
-    expect(mail?.text).toContain("Author: Robert Baker");
+    expect(mail?.subject).toBe("Ticket #4478963");
+    expect(mail?.text).toContain('Ticket #4478963 "Cat is ill": open → pending');
+    expect(mail?.text).toContain("Customer: Robert Baker");
     expect(mail?.text).toContain("https://inbox.socialboards.com/yourCompany/tickets?ticketId=4478963");
     expect(mail?.html).toContain("<td>Other cases</td>");
     expect(JSON.stringify(mail?.to)).toContain("oncall@example.com");

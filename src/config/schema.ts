@@ -168,6 +168,12 @@ const slackTarget = z.strictObject({
     .refine(hasNoUserinfo, "remove user:password@ from apiUrl: it would be logged; Slack is authenticated by token")
     .optional(),
   template: slackTemplate.optional(),
+  /** One thread per conversation: its first message is the root, kept current; the rest reply in it. */
+  thread: z.boolean().default(true),
+  /** Statuses whose change is also shown in the channel (`reply_broadcast`), e.g. [closed, solved]. */
+  broadcast: z.array(nonEmpty).default([]),
+  /** How long a quiet conversation keeps its thread; after it, its next event starts a new root. */
+  threadTtl: duration.default(30 * 24 * 3600_000),
   ...targetCommon,
 });
 const emailTarget = z.strictObject({

@@ -2,7 +2,7 @@ import type { RelayEvent } from "../events.js";
 import type { Describer, Message, MessageField } from "./message.js";
 import { socialboardsDescribers } from "./socialboards.js";
 import { sonarDescribers } from "./sonar.js";
-import { humanize, oneLine, onTicket, personName, tagDelta } from "./words.js";
+import { humanize, oneLine, onTicket, personName, personWithRole, roleLabel, tagDelta } from "./words.js";
 
 /** Describers by source type, then event type. A new source adds one file and one line here. */
 const describers: Record<string, Record<string, Describer>> = {
@@ -50,9 +50,15 @@ function commonFields(event: RelayEvent): MessageField[] {
   if (event.previousStatus || event.status) {
     add("Status", event.previousStatus ? `${event.previousStatus} → ${event.status ?? "?"}` : event.status);
   }
-  const author = event.author ?? event.ticket?.author;
-  if (author) add("Author", personName(author));
+  // Each person under the role the platform gives them: on a status change the ticket's author
+  // is the customer who opened it, not who changed it (which Socialboards does not say).
+  const author = event.author;
+  if (author) add(roleLabel(author) ?? "Author", personName(author));
   if (event.customer && personName(event.customer) !== personName(author)) add("Customer", personName(event.customer));
+  const opener = event.ticket?.author;
+  if (opener && !author && personName(opener) !== personName(event.customer)) {
+    add("Opened by", personWithRole(opener));
+  }
   add("Phone", event.customer?.phone);
   if (event.assignee) add("Assigned to", personName(event.assignee));
   add("Category", event.category ?? event.ticket?.category);
@@ -61,8 +67,10 @@ function commonFields(event: RelayEvent): MessageField[] {
   if (event.tags?.length) add("Tags", event.tags.join(", "));
   add("State", event.state);
   add("Channel", event.ticket?.channel);
-  add("Sentiment", event.ticket?.sentiment);
-  add("Community", event.community);
+  // Details for a full view (email, HTTP JSON), not for a glance: Slack leaves them out.
+  if (event.ticket?.sentiment)
+    fields.push({ label: "Sentiment", value: oneLine(event.ticket.sentiment), detail: true });
+  if (event.community) fields.push({ label: "Community", value: oneLine(event.community), detail: true });
   return fields;
 }
 

@@ -1,3 +1,4 @@
+import { conversationOf, type RelayEvent } from "../events.js";
 import type { Message } from "./message.js";
 
 export function escapeHtml(text: string): string {
@@ -21,13 +22,34 @@ export interface EmailMessage {
  * text, escaped, one paragraph per blank-line-separated block.
  */
 export function renderEmail(message: Message): EmailMessage {
-  const subject = message.templated?.title ?? message.title;
+  const subject = message.templated?.title ?? threadSubject(message.event) ?? message.title;
   const templatedText = message.templated?.text;
-  const { text, html } = templatedText
-    ? { text: templatedText, html: htmlOfText(templatedText) }
-    : defaultParts(message);
+  const parts = templatedText ? { text: templatedText, html: htmlOfText(templatedText) } : defaultParts(message);
+  const { text, html } = message.footer ? withFooter(parts, message.footer) : parts;
   // Subjects are one line: a CR or LF from a payload must not start a new header.
   return { subject: subject.replace(/[\r\n]+/g, " "), text, html };
+}
+
+/**
+ * One subject for every email about one conversation, since Gmail and Outlook thread on the
+ * subject as well as on `References`: a subject that changed with each event would split the
+ * thread. It names only what every event of the conversation carries, the id (a reply's payload
+ * has no ticket title); what happened is the first line of the body. Undefined for an event
+ * that belongs to no conversation: its subject is the event's own line.
+ */
+export function threadSubject(event: RelayEvent): string | undefined {
+  const conversation = conversationOf(event);
+  if (!conversation) return undefined;
+  const noun = { ticket: "Ticket", chat: "Chat", customer: "SMS customer" }[conversation.kind];
+  return `${noun} #${conversation.id}`;
+}
+
+function withFooter(parts: { text: string; html: string }, footer: string): { text: string; html: string } {
+  return {
+    // `-- ` is the signature separator: mail clients show what follows as a quiet footer.
+    text: `${parts.text}\n\n-- \n${footer}`,
+    html: `${parts.html}\n<p style="color:#6b7280;font-size:12px">${escapeHtml(footer)}</p>`,
+  };
 }
 
 function htmlOfText(text: string): string {

@@ -22,11 +22,18 @@ export interface Message {
    * every value in it already escaped for that syntax. `title` is plain text.
    */
   templated?: { title?: string; text?: string };
+  /**
+   * A last small line that says where the message came from (`via ticket-relay · route
+   * pending-to-support`): set per delivery (queue/delivery-message.ts), so renderers stay pure.
+   */
+  footer?: string;
 }
 
 export interface MessageField {
   label: string;
   value: string;
+  /** A detail for a full view (email, HTTP JSON) that a glance view (Slack fields) leaves out. */
+  detail?: boolean;
 }
 
 /** What one event type adds to the common message: its title, and fields only it has. */

@@ -24,14 +24,14 @@ const maxTextLength = 3000;
 const maxButtonUrlLength = 3000;
 
 /** Cut to `max` characters with an ellipsis, never between the two halves of a surrogate pair. */
-function limit(text: string, max: number): string {
+export function limit(text: string, max: number): string {
   if (text.length <= max) return text;
   const cut = text.slice(0, max - 1);
   return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
 }
 
 /** `limit` for escaped mrkdwn: a cut through `&amp;` must not leave a stray `&am` behind. */
-function limitEscaped(text: string, max: number): string {
+export function limitEscaped(text: string, max: number): string {
   return text.length <= max ? text : limit(text, max).replace(/&[a-z]*…$/, "…");
 }
 
@@ -41,7 +41,7 @@ function limitEscaped(text: string, max: number): string {
  * angle brackets; `|` it leaves alone, but Slack reads it as the separator in `<url|label>`.
  * Slack refuses a whole message (`invalid_blocks`) over a button URL it cannot take.
  */
-function buttonUrl(url: string): string | undefined {
+export function buttonUrl(url: string): string | undefined {
   if (!URL.canParse(url)) return undefined;
   const parsed = new URL(url);
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return undefined;
@@ -83,16 +83,25 @@ export function renderSlack(message: Message): SlackMessage {
       ],
     });
   }
+  if (message.footer) {
+    // plain_text: a route name needs no escaping and can mention no one.
+    blocks.push({
+      type: "context",
+      elements: [{ type: "plain_text", text: limit(message.footer, 2000), emoji: false }],
+    });
+  }
   return { text: limitEscaped(templatedText ?? escapeMrkdwn(title), maxTextLength), blocks };
 }
 
 /** The details as fields and a quote of the words, under the header. */
 function defaultBody(message: Message): KnownBlock[] {
   const blocks: KnownBlock[] = [];
-  if (message.fields.length > 0) {
+  // Fields marked `detail` (community, sentiment) are for a full view, not a glance.
+  const fields = message.fields.filter((field) => !field.detail);
+  if (fields.length > 0) {
     blocks.push({
       type: "section",
-      fields: message.fields.slice(0, 10).map((field) => ({
+      fields: fields.slice(0, 10).map((field) => ({
         type: "mrkdwn",
         text: limitEscaped(`*${escapeMrkdwn(field.label)}*\n${escapeMrkdwn(field.value)}`, 2000),
       })),

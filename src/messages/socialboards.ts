@@ -1,10 +1,12 @@
 import type { RelayEvent } from "../events.js";
 import type { Describer } from "./message.js";
-import { onTicket, personName, tagDelta, ticketRef } from "./words.js";
+import { onTicket, personWithRole, tagDelta, ticketRef } from "./words.js";
 
 /** The one-line title of each Socialboards event type (docs/sources/socialboards.md). */
 export const socialboardsDescribers: Record<string, Describer> = {
-  ticket_creation: (event) => ({ title: `New ticket ${ticketRef(event) ?? ""} from ${personName(event.customer)}` }),
+  ticket_creation: (event) => ({
+    title: `New ticket ${ticketRef(event) ?? ""} from ${personWithRole(event.ticket?.author ?? event.customer, "someone")}`,
+  }),
   ticket_status_change: (event) => ({
     title: `Ticket ${ticketRef(event) ?? "?"}: ${event.previousStatus ?? "?"} → ${event.status ?? "?"}`,
   }),
@@ -16,15 +18,17 @@ export const socialboardsDescribers: Record<string, Describer> = {
     // Socialboards sends only the id of the category before, not its name.
     fields: event.previousCategory ? [{ label: "Previous category id", value: event.previousCategory }] : [],
   }),
-  reply_creation: (event) => ({ title: `Reply from ${personName(event.author)}${onTicket(event)}` }),
-  reply_update: (event) => ({ title: `Reply edited by ${personName(event.author)}${onTicket(event)}` }),
+  reply_creation: (event) => ({ title: `${personWithRole(event.author)} replied${onTicket(event)}` }),
+  reply_update: (event) => ({ title: `${personWithRole(event.author)} edited a reply${onTicket(event)}` }),
   reply_deletion: (event) => ({ title: `Reply ${event.message?.id ?? ""} deleted${onTicket(event)}` }),
-  note_creation: (event) => ({ title: `Note from ${personName(event.author)}${onTicket(event)}` }),
-  note_update: (event) => ({ title: `Note edited by ${personName(event.author)}${onTicket(event)}` }),
+  note_creation: (event) => ({ title: `${personWithRole(event.author)} added a note${onTicket(event)}` }),
+  note_update: (event) => ({ title: `${personWithRole(event.author)} edited a note${onTicket(event)}` }),
   note_deletion: (event) => ({ title: `Note ${event.message?.id ?? ""} deleted${onTicket(event)}` }),
-  conversation_created: (event) => ({ title: `New chat ${chatRef(event)} from ${personName(event.customer)}` }),
+  conversation_created: (event) => ({
+    title: `New chat ${chatRef(event)} from ${personWithRole(event.customer, "someone")}`,
+  }),
   conversation_message_added: (event) => ({
-    title: `Chat message from ${personName(event.author)} in chat ${chatRef(event)}`,
+    title: `${personWithRole(event.author)} wrote in chat ${chatRef(event)}`,
   }),
   conversation_takeover_state_changed: (event) => ({
     title: `Chat ${chatRef(event)} handed to ${event.state === "bot" ? "the bot" : event.state === "agent" ? "an agent" : "?"}`,

@@ -22,6 +22,7 @@ type Complete<T> = { [K in keyof T]-?: CompleteValue<NonNullable<T[K]>> };
 type CompleteValue<V> = V extends readonly unknown[] ? V : V extends object ? Complete<V> : V;
 
 const person: Complete<Person> = {
+  role: "customer",
   id: "p-1",
   name: "Sample Person",
   email: "person@example.com",

@@ -20,6 +20,20 @@ export function personName(person: Person | undefined, fallback = "someone"): st
   return oneLine(person?.name ?? person?.phone ?? person?.email ?? fallback);
 }
 
+/** `Customer`, `Agent`, `Bot`: the role as the platform means it, undefined when it does not say. */
+export function roleLabel(person: Person | undefined): string | undefined {
+  return person?.role ? person.role.charAt(0).toUpperCase() + person.role.slice(1) : undefined;
+}
+
+/**
+ * `Customer Robert Baker`, `Agent Anna Larsen`: a name with its role, so a reader knows at a
+ * glance which side of the conversation spoke; the bare name when the payload gives no role.
+ */
+export function personWithRole(person: Person | undefined, fallback = "Someone"): string {
+  const role = roleLabel(person);
+  return role ? `${role} ${personName(person, "unknown")}` : personName(person, fallback);
+}
+
 /** `Robert Baker (+15555550123)`: the name and the number, for SMS customers. */
 export function nameAndPhone(person: Person | undefined): string {
   if (person?.name && person.phone) return `${oneLine(person.name)} (${person.phone})`;

@@ -14,7 +14,7 @@ export function deliveryMessage(
   templates: MessageTemplates,
   warn?: (failure: TemplateFailure) => void,
 ): Message {
-  const message = describeEvent(event);
+  const message: Message = { ...describeEvent(event), footer: deliveryFooter(route) };
   if (!fallbackFor) return templates.apply(message, { targetId, route }, warn);
   const why = {
     label: "Sent here because",
@@ -22,4 +22,9 @@ export function deliveryMessage(
   };
   const notice = `${why.label} ${why.value}`;
   return templates.apply({ ...message, fields: [why, ...message.fields] }, { targetId, route, notice }, warn);
+}
+
+/** Names the relay and the route, so a reader knows which rule sent this and where to change it. */
+export function deliveryFooter(route: string): string {
+  return `via ticket-relay · route ${route}`;
 }

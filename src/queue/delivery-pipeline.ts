@@ -1,9 +1,10 @@
 import { type Job, UnrecoverableError } from "bullmq";
-import { receiptIdOf } from "../events.js";
+import { conversationOf, receiptIdOf } from "../events.js";
 import type { Logger } from "../log.js";
 import type { MessageTemplates } from "../messages/templates.js";
 import type { DeliveryRecorder } from "../metrics/relay-metrics.js";
 import type { DeliveryReceipt, Target } from "../targets/target.js";
+import type { ConversationStates } from "./conversation-state.js";
 import { deliveryMessage } from "./delivery-message.js";
 import type { DisabledTargets } from "./disabled-targets.js";
 import { judgeFailure } from "./failure-verdict.js";
@@ -19,6 +20,8 @@ export interface PipelineDeps {
   templates: () => MessageTemplates;
   disabled: DisabledTargets;
   sent: SentMarks;
+  /** Each target's state per conversation, handed to `send` as `context.state`. */
+  conversations?: ConversationStates;
   fallbacks: Fallbacks;
   logger: Logger;
   /** Counts each try's outcome, here where it is decided. */
@@ -87,7 +90,9 @@ export function deliveryPipeline(deps: PipelineDeps) {
           "template failed; sending the default message",
         ),
       );
-      receipt = await target.send(message, { deliveryId, attempt, route, event });
+      const conversation = conversationOf(event);
+      const state = conversation && deps.conversations?.scopedTo(targetId, conversation);
+      receipt = await target.send(message, { deliveryId, attempt, route, event, state });
     } catch (error) {
       const verdict = judgeFailure(error, job);
       // Every failed try is kept with the job, so `dlq show` can tell the whole story.

@@ -5,6 +5,7 @@ import type { DeliveryRecorder } from "../metrics/relay-metrics.js";
 import { createWorkerConnection } from "../redis/connections.js";
 import type { RelayParts } from "../relay-parts.js";
 import type { DeliveryReceipt } from "../targets/target.js";
+import { ConversationStates } from "./conversation-state.js";
 import { deliveryLogger, deliveryPipeline } from "./delivery-pipeline.js";
 import { DisabledTargets } from "./disabled-targets.js";
 import { Fallbacks } from "./fallback.js";
@@ -41,6 +42,7 @@ export function startDeliveryWorker(deps: {
     templates: () => parts().templates,
     disabled: new DisabledTargets(redis, keys),
     sent: new SentMarks(redis, keys),
+    conversations: new ConversationStates(redis, keys),
     fallbacks: new Fallbacks(
       deliveries,
       (targetId) => parts().config.targets[targetId]?.fallback,

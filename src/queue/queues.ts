@@ -22,6 +22,12 @@ export function relayKeys(prefix: string) {
     disabledTargets: `${prefix}:targets:disabled`,
     /** String with a TTL: this delivery was accepted by its target (see queue/sent-marks.ts). */
     sent: (deliveryId: string) => `${prefix}:sent:${deliveryId}`,
+    /**
+     * Hash with a TTL: what a target keeps about one conversation, per slot (a Slack channel);
+     * `:claim` and `:tally` beside it (see queue/conversation-state.ts).
+     */
+    conversation: (targetId: string, slot: string, conversationKey: string) =>
+      `${prefix}:conversation:${targetId}:${slot}:${conversationKey}`,
     /** BullMQ's hash of one delivery job. */
     deliveryJob: (deliveryId: string) => `${prefix}:${deliveryQueueName}:${deliveryId}`,
   };

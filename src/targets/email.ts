@@ -1,6 +1,7 @@
 import nodemailer from "nodemailer";
 import type { EmailTargetConfig } from "../config/schema.js";
 import { renderEmail } from "../messages/email.js";
+import { emailThreadHeaders } from "./email-thread.js";
 import { PermanentFailure, RetryLater, type Target } from "./target.js";
 
 /** Connection-level failures nodemailer reports: the server may be back on the next try. */
@@ -18,10 +19,11 @@ export function createEmailTarget(id: string, config: EmailTargetConfig): Target
   return {
     id,
     type: "email",
-    async send(message) {
+    async send(message, context) {
       const { subject, text, html } = renderEmail(message);
+      const thread = emailThreadHeaders(context.event, context.deliveryId);
       try {
-        const info = await transport.sendMail({ from: config.from, to: config.to, subject, text, html });
+        const info = await transport.sendMail({ from: config.from, to: config.to, subject, text, html, ...thread });
         return { detail: `accepted by SMTP as ${info.messageId}` };
       } catch (error) {
         throw classifySmtpError(error);

@@ -7,8 +7,9 @@ import {
   WebClient,
 } from "@slack/web-api";
 import type { SlackTargetConfig } from "../config/schema.js";
-import { renderSlack } from "../messages/slack.js";
+import { renderSlack, type SlackMessage } from "../messages/slack.js";
 import { failureOfStatus, networkFailure } from "./failure.js";
+import { type SlackCalls, sendInThread } from "./slack-thread.js";
 import { PermanentFailure, RetryLater, type Target } from "./target.js";
 
 /**
@@ -36,17 +37,43 @@ export function createSlackTarget(id: string, config: SlackTargetConfig): Target
     logLevel: LogLevel.ERROR,
   });
 
-  return {
-    id,
-    type: "slack",
-    async send(message) {
-      const { text, blocks } = renderSlack(message);
+  const calls: SlackCalls = {
+    async post({ text, blocks }: SlackMessage, thread) {
       try {
-        const result = await client.chat.postMessage({ channel: config.channel, text, blocks, unfurl_links: false });
-        return { detail: `posted to ${result.channel ?? config.channel} at ${result.ts ?? "?"}` };
+        const common = { channel: config.channel, text, blocks, unfurl_links: false };
+        // reply_broadcast also shows a thread reply in the channel; the client's types want it
+        // with a thread_ts, so the three shapes are spelt out.
+        const result = await client.chat.postMessage(
+          !thread
+            ? common
+            : thread.broadcast
+              ? { ...common, thread_ts: thread.ts, reply_broadcast: true }
+              : { ...common, thread_ts: thread.ts },
+        );
+        return { channel: result.channel ?? config.channel, ts: result.ts ?? "?" };
       } catch (error) {
         throw classifySlackError(error);
       }
+    },
+    async update(channel, ts, { text, blocks }) {
+      try {
+        await client.chat.update({ channel, ts, text, blocks });
+        return true;
+      } catch (error) {
+        if (error instanceof WebAPIPlatformError && error.data.error === "message_not_found") return false;
+        throw classifySlackError(error);
+      }
+    },
+  };
+
+  return {
+    id,
+    type: "slack",
+    async send(message, context) {
+      const { state } = context;
+      if (config.thread && state) return sendInThread(calls, config, message, { ...context, state });
+      const posted = await calls.post(renderSlack(message));
+      return { detail: `posted to ${posted.channel} at ${posted.ts}` };
     },
   };
 }

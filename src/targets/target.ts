@@ -1,4 +1,4 @@
-import type { RelayEvent } from "../events.js";
+import type { Conversation, RelayEvent } from "../events.js";
 import type { Message } from "../messages/message.js";
 
 /**
@@ -21,6 +21,34 @@ export interface DeliveryContext {
   attempt: number;
   route: string;
   event: RelayEvent;
+  /**
+   * What this target keeps about the event's conversation (a Slack thread's root), shared by
+   * every worker; undefined when the event belongs to no conversation (`conversationOf`).
+   */
+  state?: ConversationState;
+}
+
+/**
+ * A small store scoped to one target and one conversation, kept in Redis by the delivery
+ * pipeline (queue/conversation-state.ts) so that a target never needs a Redis client. A
+ * `slot` separates what one target keeps apart within a conversation (a Slack channel).
+ */
+export interface ConversationState {
+  readonly conversation: Conversation;
+  /** The fields stored in this slot, or undefined when there are none (never set, expired, forgotten). */
+  get(slot: string): Promise<Record<string, string> | undefined>;
+  /**
+   * True for exactly one caller until `forMs` passes or `release` is called: whoever gets it
+   * creates the slot's state (a thread's root); the others wait for it, or retry later.
+   */
+  claim(slot: string, forMs: number): Promise<boolean>;
+  release(slot: string): Promise<void>;
+  /** Merges the fields into the slot and keeps it for `ttlMs` from now. */
+  set(slot: string, fields: Record<string, string>, ttlMs: number): Promise<void>;
+  /** Adds `id` to the slot's tally, once however often it is called, and returns how many it holds. */
+  tally(slot: string, id: string, ttlMs: number): Promise<number>;
+  /** Forgets the slot (and its tally), only if its `field` still is `value`: a newer state stays. */
+  forget(slot: string, field: string, value: string): Promise<void>;
 }
 
 export interface DeliveryReceipt {

@@ -160,7 +160,14 @@ function setPerson(event: RelayEvent, role: "author" | "customer", user: payload
 
 function person(user: payloads.User | undefined): Person | undefined {
   if (!user || (!user.Name && !user.Email)) return undefined;
-  return defined({ id: user.Id, name: user.Name, email: user.Email });
+  return defined({ role: roleOf(user), id: user.Id, name: user.Name, email: user.Email });
+}
+
+/** Socialboards' `Status` is `client` for the customer and `team` (or another) for agents. */
+function roleOf(user: payloads.User): Person["role"] {
+  if (user.IsBot) return "bot";
+  if (user.Status === undefined) return undefined;
+  return user.Status === "client" ? "customer" : "agent";
 }
 
 function tagNames(tags: readonly ({ Name?: string | undefined } | undefined)[]): string[] {

@@ -51,8 +51,8 @@ export function createSonarSource(sourceId: string, config: AdapterConfig<"sonar
 }
 
 function applySonar(event: RelayEvent, payload: SonarPayload): void {
-  const customer = person(payload.customer);
-  const user = person(payload.user);
+  const customer = person(payload.customer, "customer");
+  const user = person(payload.user, "agent");
   if (customer) event.customer = customer;
   if (payload.link) event.link = payload.link;
   if (payload.created_at) event.occurredAt = payload.created_at;
@@ -82,7 +82,7 @@ function applySonar(event: RelayEvent, payload: SonarPayload): void {
   if (state) event.state = state;
 }
 
-function person(sonar: SonarPerson | undefined): Person | undefined {
+function person(sonar: SonarPerson | undefined, role: Person["role"]): Person | undefined {
   if (!sonar) return undefined;
   const name = sonar.name ?? ([sonar.first_name, sonar.last_name].filter(Boolean).join(" ") || undefined);
   const found: Person = {};
@@ -90,5 +90,5 @@ function person(sonar: SonarPerson | undefined): Person | undefined {
   if (name) found.name = name;
   if (sonar.email) found.email = sonar.email;
   if (sonar.phone_number) found.phone = sonar.phone_number;
-  return Object.keys(found).length > 0 ? found : undefined;
+  return Object.keys(found).length > 0 ? { role, ...found } : undefined;
 }
