@@ -68,6 +68,9 @@ export async function startSlackApi(options: { token: string; channels?: string[
     const token = request.headers.authorization?.replace(/^Bearer /, "") ?? args.token;
     if (token !== options.token) return reply(200, { ok: false, error: "invalid_auth" });
     delete args.token;
+    // Slack refuses what breaks its limits; a stand-in that took anything would prove nothing.
+    const tooBig = sizeProblem(args);
+    if (tooBig) return reply(200, { ok: false, error: tooBig });
 
     if (method === "chat.update") {
       // Slack wants the channel's id here, not a #name: what chat.postMessage answered with.
@@ -136,4 +139,32 @@ function decodeArguments(contentType: string, body: string): Record<string, unkn
     else args[key] = value;
   }
   return args;
+}
+
+/**
+ * Block Kit's and chat.postMessage's documented limits, answered with the error codes Slack
+ * uses: `msg_too_long` for text over 40,000 characters, `invalid_blocks` for a block over its
+ * own limit (header 150, section text 3,000, field 2,000, 10 fields, button text 75 and URL
+ * 3,000) or more than 50 blocks.
+ */
+function sizeProblem(args: Record<string, unknown>): string | undefined {
+  if (typeof args.text === "string" && args.text.length > 40_000) return "msg_too_long";
+  const blocks = Array.isArray(args.blocks) ? (args.blocks as Record<string, unknown>[]) : [];
+  if (blocks.length > 50) return "invalid_blocks";
+  const over = (value: unknown, max: number) =>
+    typeof (value as { text?: unknown })?.text === "string" && (value as { text: string }).text.length > max;
+  for (const block of blocks) {
+    if (block.type === "header" && over(block.text, 150)) return "invalid_blocks";
+    if ((block.type === "section" || block.type === "context") && over(block.text, 3000)) return "invalid_blocks";
+    const fields = Array.isArray(block.fields) ? block.fields : [];
+    if (fields.length > 10 || fields.some((field) => over(field, 2000))) return "invalid_blocks";
+    const elements = Array.isArray(block.elements) ? (block.elements as Record<string, unknown>[]) : [];
+    for (const element of elements) {
+      if (over(element, 3000)) return "invalid_blocks";
+      if (element.type === "button" && (over(element.text, 75) || String(element.url ?? "").length > 3000)) {
+        return "invalid_blocks";
+      }
+    }
+  }
+  return undefined;
 }
