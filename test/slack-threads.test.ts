@@ -209,9 +209,7 @@ describe("one Slack thread per ticket, with two worker processes", () => {
     const roots = posts.filter((post) => post.thread_ts === undefined);
     expect(roots).toHaveLength(1);
     expect(posts.filter((post) => post.thread_ts === roots[0]?.ts)).toHaveLength(9);
-    // Both workers took part, so the claim, not luck, kept it to one root.
-    for (const worker of workers) {
-      expect(worker.lines.some((line) => line.includes('"delivered"') && line.includes("support-slack"))).toBe(true);
-    }
+    // The ten jobs race for the claim within each worker (ten at a time) and across the two;
+    // which worker wins how many depends on the machine's load, so that is not asserted.
   });
 });
