@@ -46,7 +46,16 @@ export async function sendInThread(
       if (receipt) return receipt;
       continue; // the root was deleted in Slack and is forgotten: this event starts the next one
     }
-    if (await state.claim(slot, claimForMs)) return startRoot();
+    if (await state.claim(slot, claimForMs)) {
+      // Between this look and the claim, another delivery may have posted the root and let go
+      // of its claim: look again while holding it, or this would post a second root.
+      const posted = (await state.get(slot)) as RootState | undefined;
+      if (!posted?.ts) return startRoot();
+      await state.release(slot);
+      const receipt = await reply(posted);
+      if (receipt) return receipt;
+      continue;
+    }
     await new Promise((resolve) => setTimeout(resolve, lookEveryMs));
   }
   // The winner has not posted yet (Slack is slow, or it died holding the claim): the queue
