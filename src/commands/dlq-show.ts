@@ -1,6 +1,6 @@
 import type { DeadLetterDetail } from "../queue/dead-letters.js";
-import type { WouldSend } from "../queue/would-send.js";
 import { type Command, parseOptions, UsageError } from "./command.js";
+import { wouldSendText } from "./dry-run.js";
 import { age, printJson } from "./output.js";
 import { withRelayState } from "./relay-state.js";
 
@@ -50,19 +50,10 @@ function describe(letter: DeadLetterDetail): string {
     lines.push(`fallback for ${letter.fallbackFor.targetId}, which gave up: ${letter.fallbackFor.reason}`);
   }
   lines.push("", "log", ...letter.log.map((line) => `  ${line}`));
-  lines.push("", `a replay would send (${letter.message.type}, to ${letter.message.to}):`, rendered(letter.message));
+  lines.push(
+    "",
+    `a replay would send (${letter.message.type}, to ${letter.message.to}):`,
+    wouldSendText(letter.message),
+  );
   return lines.join("\n");
-}
-
-function rendered(message: WouldSend): string {
-  switch (message.type) {
-    case "slack":
-      return JSON.stringify({ text: message.text, blocks: message.blocks }, null, 2);
-    case "email":
-      return `Subject: ${message.subject}\n\n${message.text}`;
-    case "http":
-      return JSON.stringify(message.body, null, 2);
-    case "none":
-      return message.title;
-  }
 }
