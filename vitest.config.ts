@@ -1,11 +1,37 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Suites that start relay processes, kill them, run the CLI as a user would or drive a
+ * browser: slower, so `npm test` leaves them to `npm run test:processes` (CI runs both).
+ */
+const processSuites = [
+  "test/dlq-commands.test.ts",
+  "test/embedded-redis.test.ts",
+  "test/ops-server.test.ts",
+  "test/queue-dashboard.test.ts",
+  "test/reload.test.ts",
+  "test/route-command.test.ts",
+  "test/route-tests-command.test.ts",
+  "test/send-test-command.test.ts",
+  "test/serve-pretty.test.ts",
+  "test/shutdown.test.ts",
+  "test/slack-threads.test.ts",
+  "test/try-command.test.ts",
+  "test/worker-crash.test.ts",
+];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
     // Every end-to-end file starts its own redis-server, SMTP and HTTP servers on free ports,
     // so files can run in parallel; a generous timeout covers retries with real backoff.
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: "main", include: ["test/**/*.test.ts", "src/**/*.test.ts"], exclude: processSuites },
+      },
+      { extends: true, test: { name: "processes", include: processSuites } },
+    ],
   },
 });

@@ -41,7 +41,8 @@ routes: [{ to: [crm] }]
     });
     let ended = false;
     const exited = new Promise<number | null>((resolve) =>
-      child.once("exit", (code) => {
+      // "close", not "exit": only then has everything the process wrote been read.
+      child.once("close", (code) => {
         ended = true;
         resolve(code);
       }),

@@ -45,7 +45,7 @@ export async function startRelayProcess(yaml: string, role: Role = "all"): Promi
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => {
+    child.once("close", (code, signal) => {
       alive.delete(child);
       rmSync(dir, { recursive: true, force: true });
       resolve({ code, signal });
