@@ -21,7 +21,8 @@ COPY config ./config
 COPY test/fixtures ./test/fixtures
 USER node
 EXPOSE 8080
-HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Healthy when either the ingest port (roles all, ingest) or a worker's ops port answers /healthz.
+HEALTHCHECK --interval=10s --timeout=3s CMD node -e "const up=(p)=>fetch('http://127.0.0.1:'+p+'/healthz').then(r=>{if(!r.ok)throw r.status});Promise.any([up(process.env.PORT||8080),up(process.env.OPS_PORT||9464)]).then(()=>process.exit(0),()=>process.exit(1))"
 # exec form: the relay is PID 1 and receives SIGTERM itself, so it can finish in-flight deliveries.
 ENTRYPOINT ["node", "bin/ticket-relay.js"]
 CMD ["serve"]
