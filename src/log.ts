@@ -23,17 +23,26 @@ const personalFields = ["email", "phone", "phone_number", "phoneNumber", "text",
 /** Whole webhooks and bodies: never logged, so dropped whole if one ever is. */
 const payloadFields = ["payload", "rawBody", "body"];
 
-/**
- * Each field at the top of a log line and up to `depth` objects down: a `*` in a redact path
- * stands for one level, so `*.email` alone would miss `event.author.email`.
- */
-function atAnyDepth(fields: readonly string[], depth: number): string[] {
-  return Array.from({ length: depth + 1 }, (_, level) => "*.".repeat(level)).flatMap((stars) =>
-    fields.map((field) => `${stars}${field}`),
-  );
-}
+const redactedFields = new Set([...secretFields, ...personalFields, ...payloadFields]);
+/** Deeper than anything the relay logs on purpose; past it a value is dropped, not searched. */
+const scrubDepth = 5;
 
-const redactedPaths = [...atAnyDepth([...secretFields, ...personalFields], 4), ...atAnyDepth(payloadFields, 2)];
+/**
+ * The log object with every field named above replaced, at any depth up to `scrubDepth`. One
+ * pass over the object with a set lookup per key: pino's path-based `redact` needs a wildcard
+ * path per field and depth, and with ninety of them it cost a third of ingest's throughput.
+ */
+function scrub(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (value instanceof Error) return value;
+  if (depth >= scrubDepth) return "[too deep]";
+  if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
+  const clean: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    clean[key] = redactedFields.has(key) ? "[redacted]" : scrub(item, depth + 1);
+  }
+  return clean;
+}
 
 /**
  * JSON logs on stdout, or lines for people (pino-pretty) with `pretty`. We log ids, types and
@@ -46,7 +55,7 @@ export function createLogger(
   const settings: pino.LoggerOptions = {
     level: options.level ?? process.env.LOG_LEVEL ?? "info",
     base: { service: "ticket-relay" },
-    redact: { paths: redactedPaths, censor: "[redacted]" },
+    formatters: { log: (object) => scrub(object) as Record<string, unknown> },
   };
   // One line per entry, so `grep <receipt id>` still finds whole entries. In this thread and
   // synchronous, so the last lines before an exit are not lost.
