@@ -13,7 +13,8 @@ import { createSources } from "../src/sources/registry.js";
 const routeCount = Number(process.env.BENCH_ROUTES ?? 50);
 const eventCount = Number(process.env.BENCH_EVENTS ?? 500_000);
 
-const sourcesYaml = "sources:\n  socialboards: { type: socialboards, verifyToken: v, urlToken: none }\n  sonar: { type: sonar, urlToken: none }\n";
+const sourcesYaml =
+  "sources:\n  socialboards: { type: socialboards, verifyToken: v, urlToken: none }\n  sonar: { type: sonar, urlToken: none }\n";
 const sources = createSources(parseConfig(sourcesYaml, "bench.yaml", {}));
 const events: RelayEvent[] = ["socialboards", "sonar"].flatMap((type) => {
   const dir = new URL(`../test/fixtures/${type}/`, import.meta.url);
