@@ -11,7 +11,7 @@ import { waitFor } from "./support/wait.js";
 
 const secrets = {
   SONAR_URL_TOKEN: "url-token-3f9a61c2",
-  SLACK_TOKEN: "xoxb-test-51c2d7e8",
+  SLACK_TOKEN: "fake-slack-token-51c2d7e8",
   ADMIN_TOKEN: "admin-token-8e4d2b07",
   CRM_KEY: "crm-api-key-a91f0c33",
   CRM_SIGNING_SECRET: `whsec_${Buffer.from("the crm's 32-byte signing key!!!").toString("base64")}`,
