@@ -12,7 +12,7 @@ import { Intake } from "./queue/intake.js";
 import { QueueDepths } from "./queue/queue-depths.js";
 import { openDeliveryQueue, openInboundQueue, relayKeys } from "./queue/queues.js";
 import { startRoutingWorker } from "./queue/routing-worker.js";
-import { createIngestConnection, redisAnswers } from "./redis/connections.js";
+import { createIngestConnection, redisAnswers, redisUrlWithoutPassword } from "./redis/connections.js";
 import { buildParts, LiveParts, type RelayParts } from "./relay-parts.js";
 
 /**
@@ -164,7 +164,7 @@ async function startIngest(
     // One line per outage, not one per reconnect attempt.
     if (!redisDown) {
       logger.error(
-        { err: error.message, redis: withoutPassword(config.redis.url) },
+        { err: error.message, redis: redisUrlWithoutPassword(config.redis.url) },
         "Redis unreachable; webhooks get 503 until it is back. Is Redis running at redis.url (REDIS_URL)? Unset REDIS_URL to let the relay run its own",
       );
     }
@@ -254,9 +254,4 @@ function warnOfOpenSources(config: Config, logger: Logger): void {
       logger.warn({ source: id }, "urlToken: none: anyone who knows the URL can post events to this source");
     }
   }
-}
-
-/** A Redis URL fit for a log line: the password left out. */
-function withoutPassword(url: string): string {
-  return url.replace(/^(rediss?:\/\/[^:@/]*):[^@/]*@/, "$1:…@");
 }

@@ -7,7 +7,7 @@ import { DeliveryProgressReader } from "../queue/delivery-progress.js";
 import { DisabledTargets } from "../queue/disabled-targets.js";
 import { openDeliveryQueue, openInboundQueue, relayKeys } from "../queue/queues.js";
 import { SentMarks } from "../queue/sent-marks.js";
-import { isRedisUnavailable } from "../redis/connections.js";
+import { isRedisUnavailable, redisUrlWithoutPassword } from "../redis/connections.js";
 import { embedded, runningEmbeddedRedis } from "../redis/embedded.js";
 import { loadOrReport } from "./load-config.js";
 
@@ -54,7 +54,7 @@ export async function withLoadedRelayState(
     }
     config.redis.url = running;
   }
-  const where = shownUrl(config.redis.url);
+  const where = redisUrlWithoutPassword(config.redis.url);
   const redis = new Redis(config.redis.url, {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -92,9 +92,4 @@ export async function withLoadedRelayState(
     await Promise.all([queue.close(), inbound.close()]).catch(() => undefined);
     redis.disconnect();
   }
-}
-
-/** The URL without its password: messages are read over shoulders and pasted into tickets. */
-function shownUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/[^:@/]*):[^@/]*@/, "$1:…@");
 }

@@ -9,6 +9,7 @@ import { InvalidPayload, type Source } from "../sources/source.js";
 import { type AdminDeps, addAdminRoutes } from "./admin.js";
 import { HttpError, parseJsonBody, readJsonBody } from "./body.js";
 import { closeWhenBodyUnread } from "./connection.js";
+import { addHealthRoutes } from "./health.js";
 import { refuseOtherMethods } from "./methods.js";
 import { type DashboardDeps, queueDashboard } from "./queue-dashboard.js";
 import { measureWebhooks } from "./webhook-metrics.js";
@@ -40,20 +41,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
   const app = new Koa();
   const router = new Router();
 
-  router.get("/healthz", (ctx) => {
-    ctx.body = { status: "ok" };
-  });
-
-  router.get("/readyz", async (ctx) => {
-    if (stopping()) {
-      ctx.status = 503;
-      ctx.body = { error: "shutting down" };
-      return;
-    }
-    const ready = await intake.ping();
-    ctx.status = ready ? 200 : 503;
-    ctx.body = ready ? { status: "ready" } : { error: "Redis is unreachable" };
-  });
+  addHealthRoutes(router, { ready: () => intake.ping(), stopping });
 
   router.get("/webhooks/:source", (ctx) => {
     const source = findSource(sources(), ctx.params.source);

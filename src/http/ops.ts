@@ -3,6 +3,7 @@ import Router from "@koa/router";
 import Koa from "koa";
 import type { Logger } from "../log.js";
 import { HttpError } from "./body.js";
+import { addHealthRoutes } from "./health.js";
 import { refuseOtherMethods } from "./methods.js";
 import { listen } from "./server.js";
 
@@ -23,14 +24,7 @@ export interface OpsDeps {
 export function createOpsApp({ redisAnswers, stopping, metrics }: OpsDeps): Koa {
   const app = new Koa();
   const router = new Router();
-  router.get("/healthz", (ctx) => {
-    ctx.body = { status: "ok" };
-  });
-  router.get("/readyz", async (ctx) => {
-    if (stopping()) throw new HttpError(503, "shutting down");
-    if (!(await redisAnswers())) throw new HttpError(503, "Redis is unreachable");
-    ctx.body = { status: "ready" };
-  });
+  addHealthRoutes(router, { ready: redisAnswers, stopping });
   router.get("/metrics", metrics);
 
   app.use(async (ctx, next) => {

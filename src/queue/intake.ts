@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Logger, throttledWarning } from "../log.js";
+import { isRedisUnavailable, redisAnswers } from "../redis/connections.js";
 import type { Receipt } from "../sources/source.js";
 import type { InboundJob } from "./jobs.js";
 import { openInboundQueue } from "./queues.js";
@@ -102,13 +103,8 @@ export class Intake {
   }
 
   /** Is Redis answering now? For /readyz. */
-  async ping(): Promise<boolean> {
-    if (this.redis.status !== "ready") return false;
-    try {
-      return (await withTimeout(this.redis.ping(), 2000)) === "PONG";
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return redisAnswers(this.redis);
   }
 
   async close(): Promise<void> {
@@ -133,9 +129,7 @@ class StoreTimeout extends Error {
 function isRedisFailure(error: unknown, redis: Redis): boolean {
   if (!(error instanceof Error)) return false;
   if (error instanceof StoreTimeout) return true;
-  if (error.name === "ReplyError" || error.name === "MaxRetriesPerRequestError") return true;
-  if (redis.status !== "ready") return true;
-  return /connection is closed|stream isn't writeable|ECONNRESET|ECONNREFUSED|EPIPE/i.test(error.message);
+  return redis.status !== "ready" || isRedisUnavailable(error);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -58,3 +58,8 @@ export async function redisAnswers(redis: Redis, timeoutMs = 2000): Promise<bool
     clearTimeout(timer);
   }
 }
+
+/** A Redis URL fit for a log line or a message: the password left out. */
+export function redisUrlWithoutPassword(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:@/]*):[^@/]*@/, "$1:…@");
+}
