@@ -5,8 +5,10 @@ import { defineConfig } from "vitest/config";
  * browser: slower, so `npm test` leaves them to `npm run test:processes` (CI runs both).
  */
 const processSuites = [
+  "test/digest-crash.test.ts",
   "test/dlq-commands.test.ts",
   "test/embedded-redis.test.ts",
+  "test/mute-commands.test.ts",
   "test/ops-server.test.ts",
   "test/queue-dashboard.test.ts",
   "test/reload.test.ts",
@@ -15,10 +17,18 @@ const processSuites = [
   "test/send-test-command.test.ts",
   "test/serve-pretty.test.ts",
   "test/shutdown.test.ts",
+  "test/slack-order-pace.test.ts",
   "test/slack-threads.test.ts",
+  "test/time-interval-commands.test.ts",
   "test/try-command.test.ts",
   "test/worker-crash.test.ts",
 ];
+
+/** Whole Redis topologies (a three-master Cluster, a Sentinel failover, TLS) with several relay processes. */
+const scaleSuites = ["test/scale/**/*.test.ts"];
+
+/** Thousands of events through relay processes while a worker, Redis or a target fails: `npm run test:faults`. */
+const faultSuites = ["test/faults/**/*.test.ts"];
 
 export default defineConfig({
   test: {
@@ -29,9 +39,35 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "main", include: ["test/**/*.test.ts", "src/**/*.test.ts"], exclude: processSuites },
+        test: {
+          name: "main",
+          include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+          exclude: [...processSuites, ...scaleSuites, ...faultSuites],
+        },
       },
       { extends: true, test: { name: "processes", include: processSuites } },
+      // Redis Cluster, Sentinel failover and TLS, each from real redis-server processes: `npm run test:scale`.
+      {
+        extends: true,
+        test: {
+          name: "scale",
+          include: scaleSuites,
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      // One file at a time: each drives relay processes flat out, and counts what arrived.
+      {
+        extends: true,
+        test: {
+          name: "faults",
+          include: faultSuites,
+          testTimeout: 180_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -5,15 +5,19 @@ import { startOpsServer } from "./http/ops.js";
 import { listen } from "./http/server.js";
 import { type Logger, throttledWarning } from "./log.js";
 import { metricsEndpoint } from "./metrics/endpoint.js";
+import { registerMuteGauge } from "./metrics/mute-metrics.js";
 import { createRelayMetrics } from "./metrics/relay-metrics.js";
 import { DeadLetters } from "./queue/dead-letters.js";
 import { startDeliveryWorker } from "./queue/delivery-worker.js";
 import { Intake } from "./queue/intake.js";
+import { Mutes, muteSubjects } from "./queue/mutes.js";
 import { QueueDepths } from "./queue/queue-depths.js";
 import { openDeliveryQueue, openInboundQueue, relayKeys } from "./queue/queues.js";
 import { startRoutingWorker } from "./queue/routing-worker.js";
-import { createIngestConnection, redisAnswers, redisUrlWithoutPassword } from "./redis/connections.js";
+import { createIngestConnection, redisAnswers } from "./redis/connections.js";
+import { RedisConnector } from "./redis/connector.js";
 import { buildParts, LiveParts, type RelayParts } from "./relay-parts.js";
+import { type IngestSpool, openIngestSpool } from "./spool/ingest-spool.js";
 
 /**
  * `ingest` receives webhooks and stores them; `worker` routes and delivers them; `all` does
@@ -41,7 +45,7 @@ export interface RunningRelay {
 }
 
 /** Sections a running relay reads once, at start. */
-const readAtStart = ["server", "redis", "workers", "admin"] as const;
+const readAtStart = ["server", "redis", "workers", "admin", "spool"] as const;
 
 export async function startRelay(config: Config, options: { role?: Role; logger: Logger }): Promise<RunningRelay> {
   const { logger } = options;
@@ -63,10 +67,13 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
 
   // One registry per relay. Queue depths are read at scrape time on a connection of their own
   // that fails fast, as ingest's does: a scrape must never wait for Redis to come back.
-  const metricsRedis = createIngestConnection(config.redis.url);
+  const metricsRedis = createIngestConnection(config.redis);
   metricsRedis.on("error", () => undefined); // ticket_relay_redis_up and /readyz report it
   const queueDepths = new QueueDepths(metricsRedis, config.redis);
-  const metrics = createRelayMetrics({ readQueues: () => queueDepths.read() });
+  let spool: IngestSpool | undefined;
+  const metrics = createRelayMetrics({ readQueues: () => queueDepths.read(), readSpool: () => spool?.depth() });
+  const mutesNow = new Mutes(metricsRedis, relayKeys(config.redis.prefix));
+  registerMuteGauge(metrics.registry, () => mutesNow.active());
   const endpoint = metricsEndpoint(metrics.registry);
   lastClosers.push(async () => {
     await queueDepths.close();
@@ -102,6 +109,7 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
       throw error;
     });
     url = ingest.url;
+    spool = ingest.spool;
     closers.push(ingest.close);
   }
 
@@ -158,14 +166,15 @@ async function startIngest(
   logger: Logger,
   metrics: HttpAppDeps["metrics"],
 ) {
-  const redis = createIngestConnection(config.redis.url);
+  const redis = createIngestConnection(config.redis);
+  const where = new RedisConnector(config.redis).where;
   let redisDown = false;
   redis.on("error", (error) => {
     // One line per outage, not one per reconnect attempt.
     if (!redisDown) {
       logger.error(
-        { err: error.message, redis: redisUrlWithoutPassword(config.redis.url) },
-        "Redis unreachable; webhooks get 503 until it is back. Is Redis running at redis.url (REDIS_URL)? Unset REDIS_URL to let the relay run its own",
+        { err: error.message, redis: where },
+        "Redis unreachable; webhooks get 503 (or go to the spool) until it is back. Is Redis running at redis.url (REDIS_URL)? Unset REDIS_URL to let the relay run its own",
       );
     }
     redisDown = true;
@@ -174,19 +183,27 @@ async function startIngest(
     if (redisDown) logger.info("Redis reachable again");
     redisDown = false;
   });
+  // With a spool, webhooks Redis cannot take are written to disk and drained later (spool/).
+  const spool = await openSpool(config, redis, logger);
   const intake = new Intake(redis, config.redis.prefix, logger, {
     dedupWindowMs: (sourceId) => parts().config.sources[sourceId]?.dedupe.window ?? 0,
+    fallback: spool?.fallback,
   });
   // Take webhooks only once they can be stored; if Redis is down at start, serve 503s meanwhile.
   if (!(await intake.waitUntilReady(startupWaitMs))) {
-    logger.warn({ waitedMs: startupWaitMs }, "starting without Redis; webhooks get 503 until it is reachable");
+    logger.warn(
+      { waitedMs: startupWaitMs },
+      `starting without Redis; webhooks ${spool ? "go to the spool" : "get 503"} until it is reachable`,
+    );
   }
   // The admin API works on dead letters through ingest's connection: it fails fast, as webhooks do.
   const { token } = config.admin;
   const deliveries = token ? openDeliveryQueue(config.redis, redis) : undefined;
   deliveries?.on("error", throttledWarning(logger, "delivery queue error (admin API)"));
   const deadLetters = deliveries && new DeadLetters(deliveries, relayKeys(config.redis.prefix), config.targets);
-  const admin = token && deadLetters ? { token, deadLetters } : undefined;
+  const mutes = deliveries && new Mutes(redis, relayKeys(config.redis.prefix), deliveries);
+  const muteAdmin = mutes && { mutes, subjects: () => muteSubjects(parts().config) };
+  const admin = token && deadLetters ? { token, deadLetters, mutes: muteAdmin } : undefined;
   // The queue dashboard (/admin/queues) reads both queues through the same connection.
   const inbound = token ? openInboundQueue(config.redis.prefix, redis) : undefined;
   inbound?.on("error", throttledWarning(logger, "inbound queue error (queue dashboard)"));
@@ -205,6 +222,7 @@ async function startIngest(
     metrics,
   });
   const closeStores = async () => {
+    await spool?.close();
     await intake.close();
     await inbound?.close();
     await deliveries?.close();
@@ -221,12 +239,24 @@ async function startIngest(
   logger.info({ port, sources: [...sources().keys()] }, "listening for webhooks");
   return {
     url: `http://${config.server.host === "0.0.0.0" ? "127.0.0.1" : config.server.host}:${port}`,
+    spool,
     async close() {
       await http.close();
       // Only once no request is left that could still be storing a webhook.
       await closeStores();
     },
   };
+}
+
+/** The spool of `config.spool`, or a StartupError saying why its directory cannot be used. */
+async function openSpool(config: Config, redis: Parameters<typeof openIngestSpool>[1], logger: Logger) {
+  if (!config.spool) return undefined;
+  try {
+    return await openIngestSpool(config.spool, redis, config.redis.prefix, logger);
+  } catch (error) {
+    redis.disconnect();
+    throw new StartupError(`cannot use spool.dir "${config.spool.dir}": ${(error as Error).message}`);
+  }
 }
 
 /** The relay could not start; the message is the one line a user needs. */

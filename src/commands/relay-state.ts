@@ -1,13 +1,14 @@
-import { Redis } from "ioredis";
 import { resolveConfigPath } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { compileTemplates } from "../messages/templates.js";
 import { DeadLetters } from "../queue/dead-letters.js";
 import { DeliveryProgressReader } from "../queue/delivery-progress.js";
 import { DisabledTargets } from "../queue/disabled-targets.js";
+import { Mutes } from "../queue/mutes.js";
 import { openDeliveryQueue, openInboundQueue, relayKeys } from "../queue/queues.js";
 import { SentMarks } from "../queue/sent-marks.js";
-import { isRedisUnavailable, redisUrlWithoutPassword } from "../redis/connections.js";
+import { isRedisUnavailable } from "../redis/connections.js";
+import { RedisConnector } from "../redis/connector.js";
 import { embedded, runningEmbeddedRedis } from "../redis/embedded.js";
 import { loadOrReport } from "./load-config.js";
 
@@ -18,6 +19,8 @@ export interface RelayState {
   file: string;
   deadLetters: DeadLetters;
   disabledTargets: DisabledTargets;
+  /** Muted targets and routes (`mute`, `unmute`, `mutes`). */
+  mutes: Mutes;
   /** Where the deliveries of an accepted webhook are (for `try`). */
   deliveryProgress: DeliveryProgressReader;
 }
@@ -54,20 +57,19 @@ export async function withLoadedRelayState(
     }
     config.redis.url = running;
   }
-  const where = redisUrlWithoutPassword(config.redis.url);
-  const redis = new Redis(config.redis.url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 3000,
-    commandTimeout: 10_000,
-    retryStrategy: () => null,
+  const connector = new RedisConnector(config.redis);
+  const { where } = connector;
+  const redis = connector.connect("command");
+  // connect() and each command report their own failure; a refused TLS certificate only
+  // arrives as an error event, and connect() then says no more than "Connection is closed".
+  let cause: Error | undefined;
+  redis.on("error", (error: Error) => {
+    cause = error;
   });
-  redis.on("error", () => undefined); // connect() and each command report their own failure
   try {
     await redis.connect();
   } catch (error) {
-    console.error(`cannot reach Redis at ${where} (redis.url in ${file}): ${(error as Error).message}`);
+    console.error(`cannot reach Redis at ${where} (redis in ${file}): ${(cause ?? (error as Error)).message}`);
     redis.disconnect();
     return 1;
   }
@@ -82,6 +84,7 @@ export async function withLoadedRelayState(
       file,
       deadLetters: new DeadLetters(queue, keys, config.targets, compileTemplates(config)),
       disabledTargets: new DisabledTargets(redis, keys),
+      mutes: new Mutes(redis, keys, queue),
       deliveryProgress: new DeliveryProgressReader(inbound, queue, new SentMarks(redis, keys)),
     });
   } catch (error) {

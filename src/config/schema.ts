@@ -3,8 +3,13 @@ import { templateProblem } from "../messages/templates.js";
 import { type MatchCondition, type MatchOperators, operatorNames } from "../routing/conditions.js";
 import { isMatchKey, matchFieldNames } from "../routing/fields.js";
 import { isStandardWebhookSecret } from "../signing/standard-webhooks.js";
+import { digestSchema } from "./digest-schema.js";
 import { durationPattern, parseDuration, parseSize, sizePattern } from "./duration.js";
 import { closestName } from "./errors.js";
+import { slackPaceKeys, staleEventKeys } from "./ordering-schema.js";
+import { redisSchema } from "./redis-schema.js";
+import { spoolSchema } from "./spool-schema.js";
+import { routeTimeKeys, timeIntervalsSchema } from "./time-intervals-schema.js";
 
 /**
  * The whole config file, validated in one place before anything runs. Types come from here:
@@ -95,6 +100,10 @@ const targetCommon = {
   retry: retryOverride,
   /** Another target's id: a delivery that gives up here is sent there once, saying why. */
   fallback: z.string().optional(),
+  /** `dropStale`: drop an event older than one already delivered for its ticket (config/ordering-schema.ts). */
+  ...staleEventKeys,
+  /** Events within a window sent as one message per group (config/digest-schema.ts). */
+  digest: digestSchema,
 };
 
 /**
@@ -174,6 +183,8 @@ const slackTarget = z.strictObject({
   broadcast: z.array(nonEmpty).default([]),
   /** How long a quiet conversation keeps its thread; after it, its next event starts a new root. */
   threadTtl: duration.default(30 * 24 * 3600_000),
+  /** `pace`: the least time between two deliveries to the channel, across workers (config/ordering-schema.ts). */
+  ...slackPaceKeys,
   ...targetCommon,
 });
 const emailTarget = z.strictObject({
@@ -248,6 +259,8 @@ const routeSchema = z.strictObject({
   match: z.record(matchKey, matchCondition).default({}),
   to: z.array(id).min(1, "name at least one target"),
   continue: z.boolean().default(false),
+  /** `activeDuring` / `mutedDuring`: names from `timeIntervals` (config/time-intervals-schema.ts). */
+  ...routeTimeKeys,
   /** Overrides the templates of this route's targets, key by key, for the deliveries it makes. */
   template: z
     .strictObject({ slack: slackTemplate.optional(), email: emailTemplate.optional(), http: noHttpTemplate })
@@ -266,23 +279,15 @@ export const configSchema = z.strictObject({
       maxEventsPerWebhook: wholeNumber.pipe(z.number().min(1, "must be a positive whole number")).default(1000),
     })
     .prefault({}),
-  redis: z
-    .strictObject({
-      /** `embedded`: the relay starts and watches a redis-server of its own (one machine only). */
-      url: z
-        .string()
-        .regex(/^(rediss?:\/\/|embedded$)/, "use a redis:// or rediss:// URL, or embedded")
-        .default("redis://127.0.0.1:6379"),
-      /** Where an embedded Redis keeps its data (relative to the working directory). */
-      dataDir: nonEmpty.default("data/redis"),
-      /** Namespaces every key, so several relays can share one Redis. */
-      prefix: id.default("relay"),
-    })
-    .prefault({}),
+  /** One Redis, a Cluster or a Sentinel-watched primary (config/redis-schema.ts). */
+  redis: redisSchema,
   workers: z
     .strictObject({
-      /** Deliveries one worker process runs at once. */
-      concurrency: wholeNumber.pipe(z.number().min(1).max(1000)).default(10),
+      /**
+       * Deliveries one worker process runs at once. Sending is mostly waiting on the target, so
+       * this is sized for I/O: at 10, a target answering in 100 ms capped a worker at 100 a second.
+       */
+      concurrency: wholeNumber.pipe(z.number().min(1).max(1000)).default(50),
       /**
        * How long a worker's claim on a job lasts without renewal (renewed every half of it).
        * A worker that dies holds its jobs this long at most before another may take them.
@@ -311,6 +316,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** The admin API (`/admin/dlq` on the ingest port) is on only while `token` is set and not empty. */
   admin: z.strictObject({ token: optionalSecret }).prefault({}),
+  /** Ingest writes webhooks Redis cannot take to a local file (config/spool-schema.ts); off when left out. */
+  spool: spoolSchema,
+  /** Named times of week, day and year that routes refer to in `activeDuring` and `mutedDuring`. */
+  timeIntervals: timeIntervalsSchema,
   routes: z.array(routeSchema).default([]),
 });
 

@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import type { Conversation } from "../events.js";
+import type { RedisClient } from "../redis/connector.js";
 import type { ConversationState } from "../targets/target.js";
 import type { RelayKeys } from "./queues.js";
 
@@ -21,7 +21,7 @@ return 0`;
  */
 export class ConversationStates {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RelayKeys,
   ) {}
 

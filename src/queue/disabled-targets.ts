@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/connector.js";
 import type { RelayKeys } from "./queues.js";
 
 export interface Disabled {
@@ -19,7 +19,7 @@ export class DisabledTargets {
   #cache: { at: number; disabled: Map<string, Disabled> } | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RelayKeys,
   ) {}
 

@@ -1,6 +1,6 @@
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import type { QueueDepth, QueueSnapshot } from "../metrics/relay-metrics.js";
+import type { RedisClient } from "../redis/connector.js";
 import { openDeliveryQueue, openInboundQueue, type QueueSettings } from "./queues.js";
 
 /**
@@ -13,7 +13,7 @@ export class QueueDepths {
   readonly #delivery: Queue;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     settings: QueueSettings,
   ) {
     this.#delivery = openDeliveryQueue(settings, redis);

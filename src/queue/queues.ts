@@ -1,6 +1,6 @@
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { workerConnectionOptions } from "../redis/connections.js";
+import type { RedisClient } from "../redis/connector.js";
 import { type DeliveryJob, deliveryQueueName, type InboundJob, inboundJobOptions, inboundQueueName } from "./jobs.js";
 
 /**
@@ -9,13 +9,20 @@ import { type DeliveryJob, deliveryQueueName, type InboundJob, inboundJobOptions
  * is written once and every user of it agrees.
  */
 export interface QueueSettings {
-  /** redis:// or rediss:// */
+  /**
+   * One Redis, for a queue opened without a connection (tests). The relay itself always passes
+   * a connection from redis/connector.ts, which reaches a Cluster or Sentinel's primary too.
+   */
   url: string;
   /** Starts every key: several relays can share one Redis. */
   prefix: string;
 }
 
-/** Keys the relay keeps beside BullMQ's own. */
+/**
+ * Keys the relay keeps beside BullMQ's own. Each starts with `prefix`, which on a Redis Cluster
+ * is a hash tag (`{relay}`, config/redis-schema.ts): every key here is then in the slot of
+ * BullMQ's queue keys, so a script or MULTI over any of them never spans two slots.
+ */
 export function relayKeys(prefix: string) {
   return {
     /** Hash: target id → why and when it was disabled (an HTTP 410 Gone). */
@@ -28,6 +35,35 @@ export function relayKeys(prefix: string) {
      */
     conversation: (targetId: string, slot: string, conversationKey: string) =>
       `${prefix}:conversation:${targetId}:${slot}:${conversationKey}`,
+    /**
+     * One target's digest windows for one group (queue/digest-windows.ts): `:open`, a hash of
+     * the window events join now (its id, when it opened, how many joined, the first event),
+     * `:open:listed`, the events it will list, and `:open:threads`, those to reply in their
+     * threads; when the window closes, the three move to `:closed:<window id>` (and
+     * `…:listed`, `…:threads`) until what it sends is queued.
+     */
+    digest: (targetId: string, groupKey: string) => `${prefix}:digest:${targetId}:${groupKey}`,
+    /** String with a TTL: the digest window a delivery joined, so that a re-run joins no other. */
+    digested: (deliveryId: string) => `${prefix}:digested:${deliveryId}`,
+    /**
+     * Per-ticket order of one target's deliveries (queue/ticket-order.ts): a sorted set of the
+     * conversation's deliveries not yet finished, by arrival; `:state`, a hash of the platform
+     * time of the newest event delivered, those in retry backoff (since when) and those held.
+     */
+    ticketOrder: (targetId: string, conversationKey: string) => `${prefix}:order:${targetId}:${conversationKey}`,
+    /**
+     * Pacing of one pace key, e.g. a Slack channel (queue/pacing.ts): a hash of the next free
+     * moment and when the last delivery went; `:held`, a sorted set of the deliveries waiting
+     * for the moment they were given.
+     */
+    pace: (paceKey: string) => `${prefix}:pace:${paceKey}`,
+    /** Hash: `target:<id>` or `route:<name>` → that mute, until when and why (queue/mutes.ts). */
+    mutes: `${prefix}:mutes`,
+    /**
+     * Set with a TTL past its mute's end: the deliveries one mute (`target:<id>`, `route:<name>`)
+     * holds back, so that unmuting releases them at once instead of at the planned end.
+     */
+    mutedDeliveries: (mute: string) => `${prefix}:mutes:held:${mute}`,
     /** BullMQ's hash of one delivery job. */
     deliveryJob: (deliveryId: string) => `${prefix}:${deliveryQueueName}:${deliveryId}`,
   };
@@ -38,7 +74,7 @@ export type RelayKeys = ReturnType<typeof relayKeys>;
  * The delivery queue, for adding and inspecting deliveries: on a connection of the caller's,
  * or on one built from the settings whose commands wait out an outage.
  */
-export function openDeliveryQueue(settings: QueueSettings, connection?: Redis): Queue<DeliveryJob> {
+export function openDeliveryQueue(settings: QueueSettings, connection?: RedisClient): Queue<DeliveryJob> {
   return new Queue<DeliveryJob>(deliveryQueueName, {
     connection: connection ?? workerConnectionOptions(settings.url),
     prefix: settings.prefix,
@@ -46,6 +82,6 @@ export function openDeliveryQueue(settings: QueueSettings, connection?: Redis): 
 }
 
 /** The inbound queue, one job per accepted webhook, on ingest's own connection. */
-export function openInboundQueue(prefix: string, connection: Redis): Queue<InboundJob> {
+export function openInboundQueue(prefix: string, connection: RedisClient): Queue<InboundJob> {
   return new Queue<InboundJob>(inboundQueueName, { connection, prefix, defaultJobOptions: inboundJobOptions });
 }

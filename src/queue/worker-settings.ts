@@ -1,7 +1,6 @@
 import { UnrecoverableError, type Worker, type WorkerOptions } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
-import { workerConnectionOptions } from "../redis/connections.js";
+import type { RedisClient } from "../redis/connections.js";
 
 /**
  * BullMQ counts a worker that died mid-job ("stalled") apart from a failure, and by default
@@ -12,10 +11,14 @@ import { workerConnectionOptions } from "../redis/connections.js";
  */
 const stallLimitBeyondAnyAttempts = 100;
 
-/** Options both workers share: where Redis is, how many jobs at once, how fast a dead worker's jobs move on. */
-export function workerSettings(config: Config): WorkerOptions {
+/**
+ * Options both workers share: where Redis is, how many jobs at once, how fast a dead worker's
+ * jobs move on. BullMQ opens the worker's own connections as copies of `connection` (one from
+ * redis/connector.ts, so they reach a Cluster or Sentinel's primary alike) and closes them.
+ */
+export function workerSettings(config: Config, connection: RedisClient): WorkerOptions {
   return {
-    connection: workerConnectionOptions(config.redis.url),
+    connection,
     prefix: config.redis.prefix,
     concurrency: config.workers.concurrency,
     // A job's lock lasts lockDuration and is renewed every half of it, so a live worker never
@@ -68,6 +71,6 @@ export function hasTryLeft(job: TriedJob): boolean {
  * Redis for ever, so the worker is closed at once; its jobs go to another worker once their
  * lock runs out. `redis` is any connection of this process to the same Redis.
  */
-export async function closeWorker(worker: Worker, redis: Redis): Promise<void> {
+export async function closeWorker(worker: Worker, redis: RedisClient): Promise<void> {
   await worker.close(redis.status !== "ready");
 }

@@ -1,27 +1,36 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { type ConnectionSettings, type RedisClient, RedisConnector } from "./connector.js";
+
+export { type RedisClient, redisUrlWithoutPassword } from "./connector.js";
 
 /**
- * The connection ingest writes through. With the offline queue off, a command issued while
- * Redis is away fails at once instead of waiting in memory for a reconnect: the webhook gets
- * a fast 503 (and the platform retries) rather than a 200 for an event that is not yet stored,
- * or a hang past the platform's timeout.
+ * The connection ingest writes through: no offline queue, so a webhook gets a fast 503 while
+ * Redis is away (redis/connector.ts, role `ingest`). From a URL alone, or the `redis` section.
  */
-export function createIngestConnection(url: string): Redis {
-  return new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    // Keep trying to come back, never more than 2 s apart, for as long as the process lives.
-    retryStrategy: (times) => Math.min(100 * times, 2000),
-  });
+export function createIngestConnection(url: string): Redis;
+export function createIngestConnection(settings: ConnectionSettings): RedisClient;
+export function createIngestConnection(settings: string | ConnectionSettings): RedisClient {
+  return connectorFor(settings).connect("ingest");
+}
+
+/** A connection of the workers' own (sent marks, disabled targets), as patient as BullMQ's. */
+export function createWorkerConnection(url: string): Redis;
+export function createWorkerConnection(settings: ConnectionSettings): RedisClient;
+export function createWorkerConnection(settings: string | ConnectionSettings): RedisClient {
+  return connectorFor(settings).connect("worker");
 }
 
 /**
- * Options for BullMQ workers, which create their own connections: blocking commands need
- * `maxRetriesPerRequest: null`, so a worker waits through an outage instead of crashing.
+ * Options for BullMQ to open connections of its own to one Redis at `url` (a queue that owns
+ * its connections, in tests). The relay itself hands BullMQ a connection from the connector,
+ * which works for a Cluster and Sentinel too.
  */
 export function workerConnectionOptions(url: string) {
   return { url, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(200 * times, 5000) };
+}
+
+function connectorFor(settings: string | ConnectionSettings): RedisConnector {
+  return new RedisConnector(typeof settings === "string" ? { url: settings } : settings);
 }
 
 /**
@@ -32,19 +41,13 @@ export function workerConnectionOptions(url: string) {
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === "ReplyError" || error.name === "MaxRetriesPerRequestError") return true;
-  return /connection is closed|stream isn't writeable|command timed out|ECONNRESET|ECONNREFUSED|EPIPE/i.test(
+  return /connection is closed|stream isn't writeable|command timed out|ECONNRESET|ECONNREFUSED|EPIPE|isn't ready|CLUSTERDOWN|None of startup nodes/i.test(
     error.message,
   );
 }
 
-/** A connection of the workers' own (sent marks, disabled targets), as patient as BullMQ's. */
-export function createWorkerConnection(url: string): Redis {
-  const { retryStrategy } = workerConnectionOptions(url);
-  return new Redis(url, { maxRetriesPerRequest: null, retryStrategy });
-}
-
 /** Is Redis answering now? For readiness: false at once while disconnected, or after `timeoutMs`. */
-export async function redisAnswers(redis: Redis, timeoutMs = 2000): Promise<boolean> {
+export async function redisAnswers(redis: RedisClient, timeoutMs = 2000): Promise<boolean> {
   if (redis.status !== "ready") return false;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<string>((resolve) => {
@@ -57,9 +60,4 @@ export async function redisAnswers(redis: Redis, timeoutMs = 2000): Promise<bool
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A Redis URL fit for a log line or a message: the password left out. */
-export function redisUrlWithoutPassword(url: string): string {
-  return url.replace(/^(rediss?:\/\/[^:@/]*):[^@/]*@/, "$1:…@");
 }
