@@ -41,7 +41,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
   const app = new Koa();
   const router = new Router();
 
-  addHealthRoutes(router, { ready: () => intake.ping(), stopping });
+  addHealthRoutes(router, { ready: () => intake.ping(), stopping, degraded: () => intake.degraded() });
 
   router.get("/webhooks/:source", (ctx) => {
     const source = findSource(sources(), ctx.params.source);
@@ -84,8 +84,8 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
     }
     ctx.state.receiptId = receipt.id;
     // The receipt id starts every event and delivery id made from this webhook: `try` and the
-    // logs follow it.
-    ctx.body = { accepted: events, receipt: receipt.id };
+    // logs follow it. `spooled`: on this machine's disk, to be moved into Redis (spool/).
+    ctx.body = { accepted: events, receipt: receipt.id, ...(outcome === "spooled" && { spooled: true }) };
   });
 
   if (admin) addAdminRoutes(router, admin, bodyLimit);

@@ -67,6 +67,8 @@ const queueStates = ["waiting", "active", "delayed", "failed"] as const;
 export function createRelayMetrics(options: {
   /** Reads the queues from Redis, at scrape time. */
   readQueues: () => Promise<QueueSnapshot>;
+  /** Webhooks in ingest's spool not yet in Redis; undefined without a spool (no samples then). */
+  readSpool?: () => { records: number; bytes: number } | undefined;
 }): RelayMetrics {
   const registry = new Registry();
   const registers = [registry];
@@ -156,6 +158,22 @@ export function createRelayMetrics(options: {
       this.set((await snapshot())?.deadLetters ?? Number.NaN);
     },
   });
+
+  for (const [unit, help] of [
+    ["records", "Webhooks in this ingest process's spool (spool.dir) not yet moved into Redis; 0 once drained."],
+    ["bytes", "Bytes of the webhooks in this ingest process's spool not yet moved into Redis."],
+  ] as const) {
+    new Gauge({
+      name: `${prefix}spool_${unit}`,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        const depth = options.readSpool?.();
+        if (depth) this.set(depth[unit]);
+      },
+    });
+  }
 
   const eventType = boundedLabel(maxEventTypes);
   return {

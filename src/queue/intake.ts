@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { type Logger, throttledWarning } from "../log.js";
 import { isRedisUnavailable, redisAnswers } from "../redis/connections.js";
+import type { RedisClient } from "../redis/connector.js";
 import type { Receipt } from "../sources/source.js";
+import { BatchedAdd } from "./batched-add.js";
 import type { InboundJob } from "./jobs.js";
 import { openInboundQueue } from "./queues.js";
 
@@ -30,6 +31,28 @@ export interface IntakeOptions {
    */
   dedupWindowMs: (sourceId: string) => number;
   timeoutMs?: number;
+  /** Where a webhook goes when Redis cannot take it (the spool, spool/); without one, a 503. */
+  fallback?: IntakeFallback;
+}
+
+/** Stores the webhook in Redis, waiting at most `timeoutMs` (ingest's own timeout if left out). */
+export type StoreInRedis = (timeoutMs?: number) => Promise<"stored" | "duplicate">;
+
+/** Decides where an accepted webhook is stored: in Redis through `store`, or elsewhere. */
+export interface IntakeFallback {
+  accept(job: InboundJobEntry, store: StoreInRedis): Promise<"stored" | "duplicate" | "spooled">;
+  /** Why ingest is ready but not as usual (e.g. "spooling"), for /readyz; undefined when it is. */
+  degraded(): string | undefined;
+}
+
+/** An inbound job with its BullMQ deduplication: what ingest adds, or spools to add later. */
+export interface InboundJobEntry extends InboundJob {
+  deduplication?: { id: string; ttl: number };
+}
+
+/** The one shape of an inbound add, shared by ingest and the spool drainer. */
+export function inboundJobEntry({ receipt, payload, deduplication }: InboundJobEntry) {
+  return { name: receipt.source, data: { receipt, payload }, opts: { jobId: receipt.id, deduplication } };
 }
 
 /** What ingest is given to store: the receipt, the parsed body and the exact bytes received. */
@@ -44,10 +67,12 @@ export interface Webhook {
 /** The ingest side of the queue: stores one accepted webhook, once, within a bounded time. */
 export class Intake {
   readonly #queue: Queue<InboundJob>;
+  /** Adds of requests arriving together go to Redis in one round trip (queue/batched-add.ts). */
+  readonly #adds: BatchedAdd<InboundJob>;
   readonly #timeoutMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly logger: Logger,
     private readonly options: IntakeOptions,
@@ -55,6 +80,7 @@ export class Intake {
     this.#timeoutMs = options.timeoutMs ?? storeTimeoutMs;
     this.#queue = openInboundQueue(prefix, redis);
     this.#queue.on("error", throttledWarning(this.logger, "inbound queue error"));
+    this.#adds = new BatchedAdd(this.#queue);
   }
 
   /**
@@ -62,18 +88,24 @@ export class Intake {
    * same message (same signed id in the last 24 h, or the same bytes within the source's dedupe window),
    * and rejects with QueueUnavailable when Redis cannot take it. The duplicate check is part of
    * the same atomic Redis script as the add (BullMQ deduplication), so a write that lands after
-   * we gave up on it still makes the sender's retry a duplicate.
+   * we gave up on it still makes the sender's retry a duplicate. With a fallback (a spool),
+   * it decides: "spooled" means the webhook is on this machine's disk, to be added later.
    */
-  async accept(webhook: Webhook): Promise<"stored" | "duplicate"> {
-    const { receipt, payload } = webhook;
-    if (this.redis.status !== "ready") throw new QueueUnavailable(`Redis is ${this.redis.status}`);
+  async accept(webhook: Webhook): Promise<"stored" | "duplicate" | "spooled"> {
     const deduplication = this.#deduplicationFor(webhook);
+    const { fallback } = this.options;
+    const entry = { receipt: webhook.receipt, payload: webhook.payload, deduplication };
+    if (fallback) return fallback.accept(entry, (timeoutMs) => this.#store(entry, timeoutMs));
+    return this.#store(entry);
+  }
+
+  async #store(entry: InboundJobEntry, timeoutMs = this.#timeoutMs): Promise<"stored" | "duplicate"> {
+    const { receipt } = entry;
+    if (this.redis.status !== "ready") throw new QueueUnavailable(`Redis is ${this.redis.status}`);
     try {
-      const job = await withTimeout(
-        this.#queue.add(receipt.source, { receipt, payload }, { jobId: receipt.id, deduplication }),
-        this.#timeoutMs,
-      );
-      return job.id === receipt.id ? "stored" : "duplicate";
+      const { name, data, opts } = inboundJobEntry(entry);
+      const id = await withTimeout(this.#adds.add({ name, data, opts }), timeoutMs);
+      return id === receipt.id ? "stored" : "duplicate";
     } catch (error) {
       if (isRedisFailure(error, this.redis)) throw new QueueUnavailable((error as Error).message);
       throw error;
@@ -102,6 +134,11 @@ export class Intake {
     });
   }
 
+  /** Why ingest is degraded (a spool in use), for /readyz. */
+  degraded(): string | undefined {
+    return this.options.fallback?.degraded();
+  }
+
   /** Is Redis answering now? For /readyz. */
   ping(): Promise<boolean> {
     return redisAnswers(this.redis);
@@ -126,7 +163,7 @@ class StoreTimeout extends Error {
  * "send it again later". Anything else is a bug or a payload we should have refused, and
  * must not be dressed up as an outage that the sender would retry forever.
  */
-function isRedisFailure(error: unknown, redis: Redis): boolean {
+function isRedisFailure(error: unknown, redis: RedisClient): boolean {
   if (!(error instanceof Error)) return false;
   if (error instanceof StoreTimeout) return true;
   return redis.status !== "ready" || isRedisUnavailable(error);

@@ -11,7 +11,7 @@ export interface RedisServer {
   port: number;
   /** Stops the server and waits until it has exited: clients then see a real outage. */
   stop(): Promise<void>;
-  /** Starts it again on the same port, empty (it keeps nothing on disk). */
+  /** Starts it again on the same port: empty, or with what it held when started with `persist`. */
   start(): Promise<void>;
 }
 
@@ -28,14 +28,20 @@ process.once("exit", () => {
  * runs, and can stop and restart theirs on purpose. `noeviction` as in production, so a full
  * Redis refuses writes instead of silently dropping queued events.
  */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(
+  options: {
+    /** Keep data across stop and start (AOF), as production Redis does; stop() is a clean shutdown. */
+    persist?: boolean;
+  } = {},
+): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "relay-redis-"));
   dirs.add(dir);
   let child: ChildProcess | undefined;
 
   const start = async () => {
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    const aof = options.persist ? ["--appendonly", "yes", "--appendfsync", "everysec"] : ["--appendonly", "no"];
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...aof];
     args.push("--dir", dir, "--maxmemory-policy", "noeviction", "--loglevel", "warning");
     const spawned = spawn("redis-server", args, { stdio: ["ignore", "ignore", "pipe"] });
     child = spawned;

@@ -12,6 +12,8 @@ export interface RelayProcess {
   opsUrl: string;
   /** The config file it runs with: rewrite it to test a reload. */
   configFile: string;
+  /** The relay's own process id (node itself), e.g. to read its memory from /proc. */
+  pid: number;
   /** Every line the process wrote to stdout and stderr. */
   lines: string[];
   /** Sends a signal: SIGTERM for a shutdown, SIGKILL for a crash. */
@@ -30,14 +32,18 @@ process.once("exit", () => {
  * `ticket-relay serve` as a real process, from YAML as a user writes it: for what only a
  * process shows, such as signals, exit codes and crashes.
  */
-export async function startRelayProcess(yaml: string, role: Role = "all"): Promise<RelayProcess> {
+export async function startRelayProcess(
+  yaml: string,
+  role: Role = "all",
+  options: { env?: NodeJS.ProcessEnv; startTimeoutMs?: number } = {},
+): Promise<RelayProcess> {
   const dir = mkdtempSync(join(tmpdir(), "relay-process-"));
   const file = join(dir, "relay.yaml");
   writeFileSync(file, yaml);
   const child = spawn(process.execPath, ["--import", "tsx", entry, "serve", "--config", file, "--role", role], {
     stdio: ["ignore", "pipe", "pipe"],
     // A worker's ops server on a free port: several test files run worker processes at once.
-    env: { ...process.env, LOG_LEVEL: "debug", OPS_PORT: process.env.OPS_PORT ?? "0" },
+    env: { ...process.env, LOG_LEVEL: "debug", OPS_PORT: process.env.OPS_PORT ?? "0", ...options.env },
   });
   alive.add(child);
   const lines: string[] = [];
@@ -61,7 +67,7 @@ export async function startRelayProcess(yaml: string, role: Role = "all"): Promi
       if (ended) throw new Error(`relay exited at start:\n${lines.join("\n")}`);
       return lines.find((line) => line.includes('"relay started"'));
     },
-    { what: "the relay process to start", timeoutMs: 15_000 },
+    { what: "the relay process to start", timeoutMs: options.startTimeoutMs ?? 15_000 },
   ).catch((error: Error) => {
     child.kill("SIGKILL");
     throw error;
@@ -75,6 +81,7 @@ export async function startRelayProcess(yaml: string, role: Role = "all"): Promi
     url: port ? `http://127.0.0.1:${port}` : "",
     opsUrl: opsPort ? `http://127.0.0.1:${opsPort}` : "",
     configFile: file,
+    pid: child.pid ?? 0,
     lines,
     kill: (signal) => child.kill(signal),
     exited,

@@ -1,0 +1,45 @@
+import { resolve } from "node:path";
+import type { SpoolConfig } from "../config/spool-schema.js";
+import type { Logger } from "../log.js";
+import { throttledWarning } from "../log.js";
+import type { IntakeFallback } from "../queue/intake.js";
+import { openInboundQueue } from "../queue/queues.js";
+import { Spool, type SpoolDepth } from "./spool.js";
+import { type RedisLink, SpoolDrainer } from "./spool-drainer.js";
+import { SpoolFallback } from "./spool-fallback.js";
+
+/** The spool as ingest runs it: where webhooks go while Redis is away, and what drains them. */
+export interface IngestSpool {
+  fallback: IntakeFallback;
+  depth(): SpoolDepth;
+  /** Stops draining and closes the files; call once no request can append any more. */
+  close(): Promise<void>;
+}
+
+/** Opens `spool.dir` and starts draining what an earlier run left in it, on ingest's connection. */
+export async function openIngestSpool(
+  config: SpoolConfig,
+  redis: Parameters<typeof openInboundQueue>[1] & RedisLink,
+  prefix: string,
+  logger: Logger,
+): Promise<IngestSpool> {
+  const dir = resolve(config.dir);
+  const spool = await Spool.open({ dir, maxBytes: config.maxBytes }, logger);
+  const queue = openInboundQueue(prefix, redis);
+  queue.on("error", throttledWarning(logger, "inbound queue error (spool drainer)"));
+  const drainer = new SpoolDrainer(spool, queue, redis, logger);
+  drainer.start();
+  logger.info(
+    { dir, maxBytes: config.maxBytes, ...spool.depth },
+    "spool ready: webhooks Redis cannot take are written here",
+  );
+  return {
+    fallback: new SpoolFallback(spool, redis, logger),
+    depth: () => spool.depth,
+    async close() {
+      await drainer.close();
+      await queue.close();
+      await spool.close();
+    },
+  };
+}
