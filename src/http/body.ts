@@ -32,11 +32,23 @@ export async function readJsonBody(ctx: Context, limit: number, anyContentType =
   }
 }
 
+/**
+ * JSON is UTF-8 (RFC 8259). Decoding leniently would turn bytes that are not into U+FFFD and
+ * store a payload the sender never wrote; the BOM is left in, so JSON.parse refuses it as before.
+ */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 /** The body as JSON, refusing nesting deeper than `maxJsonDepth` before parsing any of it. */
 export function parseJsonBody(raw: Buffer): unknown {
   if (nestsDeeperThan(raw, maxJsonDepth)) throw new HttpError(400, `JSON nested deeper than ${maxJsonDepth} levels`);
+  let text: string;
   try {
-    return JSON.parse(raw.toString("utf8"));
+    text = utf8.decode(raw);
+  } catch {
+    throw new HttpError(400, "body is not valid UTF-8");
+  }
+  try {
+    return JSON.parse(text);
   } catch {
     throw new HttpError(400, "body is not valid JSON");
   }
