@@ -47,7 +47,7 @@ describe("config", () => {
       maxEventsPerWebhook: 1000,
     });
     expect(config.workers).toEqual({
-      concurrency: 10,
+      concurrency: 50,
       lockDuration: 10_000,
       stalledInterval: 5000,
       shutdownTimeout: 10_000,

@@ -5,19 +5,14 @@ import { type Logger, throttledWarning } from "../log.js";
 import type { EventRecorder } from "../metrics/relay-metrics.js";
 import { createWorkerConnection } from "../redis/connections.js";
 import type { RelayParts } from "../relay-parts.js";
+import { BatchedAdd } from "./batched-add.js";
 import { deliveryJobOptions, type InboundJob, inboundQueueName } from "./jobs.js";
-import { openDeliveryQueue } from "./queues.js";
+import { openDeliveryQueue, relayKeys } from "./queues.js";
 import { deliveryPolicyFor } from "./retry.js";
+import { TicketOrder } from "./ticket-order.js";
 import { closeWorker, hasTryLeft, refuseTryBeyondAttempts, workerSettings } from "./worker-settings.js";
 
 const maxReportedUnknownTypes = 1000;
-
-/**
- * Delivery jobs are added this many at a time: one webhook may carry up to
- * `server.maxEventsPerWebhook` events, each for several targets, and one Redis transaction
- * the size of all of them would hold Redis and this process's memory at once.
- */
-const deliveriesPerBatch = 500;
 
 /**
  * Turns each stored webhook into normalized events and each (event, target) pair into its
@@ -34,11 +29,14 @@ export function startRoutingWorker(deps: {
 }): { close(): Promise<void> } {
   const { config } = deps;
   const logger = deps.logger.child({ component: "routing" });
-  const deliveries = openDeliveryQueue({ url: config.redis.url, prefix: config.redis.prefix });
   // Tells at shutdown whether Redis is there to finish jobs with (closeWorker).
-  const redis = createWorkerConnection(config.redis.url);
+  const redis = createWorkerConnection(config.redis);
+  const deliveries = openDeliveryQueue(config.redis, redis);
+  // The deliveries of webhooks routed at the same time go to Redis together (queue/batched-add.ts).
+  const deliveryAdds = new BatchedAdd(deliveries);
   redis.on("error", () => undefined);
   deliveries.on("error", throttledWarning(logger, "delivery queue error"));
+  const order = new TicketOrder(redis, relayKeys(config.redis.prefix));
 
   // A platform's new event type is routed by its raw name; say so once per process, not per
   // event. Bounded, because event types come from whoever can post to the endpoint.
@@ -77,16 +75,16 @@ export function startRoutingWorker(deps: {
         }));
       });
       // A retry after a crash mid-way adds the same job ids again; BullMQ skips those.
-      for (let start = 0; start < jobs.length; start += deliveriesPerBatch) {
-        await deliveries.addBulk(jobs.slice(start, start + deliveriesPerBatch));
-      }
+      await deliveryAdds.addAll(jobs);
+      // After the add: a delivery's turn waits only for earlier ones that exist (queue/ticket-order.ts).
+      await order.noteAdded(jobs);
       // Counted once routed: a job that fails mid-way and runs again is not counted twice.
       for (const event of events) deps.metrics.received(event.source, event.type);
       logger.info({ receiptId: receipt.id, events: events.length, deliveries: jobs.length }, "routed");
       return { events: events.length, deliveries: jobs.length };
     },
     {
-      ...workerSettings(config),
+      ...workerSettings(config, redis),
       settings: {
         // Exponential from 1 s, unless crashed workers have used up the job's tries.
         backoffStrategy: (attemptsMade, _type, _error, job) =>

@@ -1,0 +1,424 @@
+/**
+ * `npm run bench`: how fast the relay takes webhooks and delivers them, each figure beside
+ * the floor of its stack measured in the same run, so the ratio holds when the machine is busy.
+ * Starts its own redis-server on a free port, an HTTP sink, the relay, a bare Koa + BullMQ app
+ * and a bare BullMQ worker as processes of their own, loads them with autocannon and prints
+ * the figures, then writes them to bench/results.json. Nothing here passes or fails.
+ *
+ * The defaults are a quick run (about two minutes); bench/README.md has the full one.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { parseConfig } from "../src/config/load.js";
+import { type DeliveryJob, deliveryJobOptions, deliveryQueueName } from "../src/queue/jobs.js";
+import { deliveryPolicyFor } from "../src/queue/retry.js";
+import { buildParts } from "../src/relay-parts.js";
+import { freePort } from "../test/support/free-port.js";
+import { startRedisServer } from "../test/support/redis.js";
+import { answers, type BenchChild, lastLines, sleep, startChild } from "./support/child.js";
+
+const numberFrom = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const listFrom = (name: string, fallback: string) =>
+  (process.env[name] ?? fallback).split(",").filter(Boolean).map(Number);
+const settings = {
+  connections: numberFrom("BENCH_CONNECTIONS", 32),
+  ingestSeconds: numberFrom("BENCH_INGEST_SECONDS", 5),
+  ingestRounds: numberFrom("BENCH_INGEST_ROUNDS", 3),
+  rates: listFrom("BENCH_RATES", "500,2000"),
+  rateSeconds: numberFrom("BENCH_RATE_SECONDS", 5),
+  backlog: numberFrom("BENCH_BACKLOG", 20_000),
+  /** Events delivered before RSS is read: the first and the last reading. */
+  rssEvents: listFrom("BENCH_RSS_EVENTS", "10000,30000"),
+  /** `workers.concurrency` for the relay and the bare worker; unset: the relay's default. */
+  concurrency: process.env.BENCH_CONCURRENCY ? Number(process.env.BENCH_CONCURRENCY) : undefined,
+  only: process.env.BENCH_ONLY?.split(","),
+};
+const runs = (part: string) => !settings.only || settings.only.includes(part);
+
+const root = new URL("..", import.meta.url).pathname;
+const fixture = readFileSync(join(root, "test/fixtures/socialboards/ticket_status_change.json"), "utf8");
+const dir = mkdtempSync(join(tmpdir(), "relay-bench-"));
+const redisServer = await startRedisServer();
+const redis = new Redis(redisServer.url);
+const children: BenchChild[] = [];
+const track = (child: BenchChild) => {
+  children.push(child);
+  return child;
+};
+
+const sinkPort = await freePort();
+const sinkUrl = `http://127.0.0.1:${sinkPort}`;
+track(
+  await startChild(["bench/sink.ts"], {
+    env: { SINK_PORT: String(sinkPort) },
+    logFile: join(dir, "sink.log"),
+    ready: () => answers(`${sinkUrl}/stats`),
+    what: "the sink",
+  }),
+);
+
+interface SinkStats {
+  count: number;
+  distinct: number;
+  first: number;
+  last: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+const sinkStats = async (): Promise<SinkStats> => (await fetch(`${sinkUrl}/stats`)).json() as Promise<SinkStats>;
+const resetSink = async () => void (await fetch(`${sinkUrl}/reset`, { method: "POST" })).arrayBuffer();
+
+async function waitForSink(count: number, what: string): Promise<SinkStats> {
+  const started = Date.now();
+  let last = await sinkStats();
+  let lastProgress = Date.now();
+  while (last.count < count) {
+    await sleep(100);
+    const now = await sinkStats();
+    if (now.count > last.count) lastProgress = Date.now();
+    last = now;
+    if (Date.now() - lastProgress > 30_000) {
+      console.log(`  ${what}: stuck at ${last.count} of ${count} after ${Math.round((Date.now() - started) / 1000)} s`);
+      break;
+    }
+  }
+  return last;
+}
+
+function relayYaml(prefix: string): string {
+  const workers = settings.concurrency
+    ? `workers: { concurrency: ${settings.concurrency}, opsPort: 0 }`
+    : "workers: { opsPort: 0 }";
+  return `
+redis: { url: "${redisServer.url}", prefix: ${prefix} }
+allowPrivateNetwork: true
+${workers}
+sources:
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
+targets:
+  crm: { type: http, url: "${sinkUrl}/hooks" }
+routes:
+  - name: everything
+    to: [crm]
+`;
+}
+
+async function startRelay(role: "all" | "ingest" | "worker", prefix: string) {
+  const port = await freePort();
+  const file = join(dir, `${prefix}-${role}.yaml`);
+  writeFileSync(file, `server: { port: ${port}, host: 127.0.0.1 }\n${relayYaml(prefix)}`);
+  const logFile = join(dir, `${prefix}-${role}.log`);
+  const child = await startChild(["src/main.ts", "serve", "--config", file, "--role", role], {
+    env: { LOG_LEVEL: "info", OPS_PORT: "0" },
+    // BENCH_PROFILE=dir: a CPU profile of each relay process, written there when it stops.
+    nodeOptions: process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : [],
+    logFile,
+    ready: async () =>
+      role === "worker"
+        ? lastLines(logFile, 50).includes('"relay started"')
+        : answers(`http://127.0.0.1:${port}/readyz`),
+    what: `the relay (role ${role})`,
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+// Each request a body of its own: the same body twice is the platform's retry, which the relay
+// stores once (dedupe) and would measure nothing past the first. And each a ticket of its own,
+// as in a bulk status change: the events of one ticket are delivered one after another.
+const runId = Date.now().toString(36);
+let bodies = 0;
+const nextBody = () => {
+  bodies += 1;
+  return fixture.replace("Cat is ill", `Cat ${runId} ${bodies}`).replaceAll("4478963", String(10_000_000 + bodies));
+};
+function load(url: string, options: { duration?: number; amount?: number; overallRate?: number }) {
+  return autocannon({
+    url,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: nextBody(),
+    connections: settings.connections,
+    ...options,
+    setupClient(client) {
+      client.setBody(nextBody());
+      client.on("response", () => client.setBody(nextBody()));
+    },
+  });
+}
+
+/**
+ * `amount` requests at `rate` a second. autocannon's `overallRate` lets each connection send
+ * its share of a second at once, at the start of each second; ten instances started 100 ms
+ * apart, each with a tenth of the rate, make that a burst every 100 ms instead, closer to
+ * webhooks arriving one by one.
+ */
+async function offer(url: string, amount: number, rate: number) {
+  const slices = 10;
+  const connections = Math.max(1, Math.floor(settings.connections / slices));
+  const results = await Promise.all(
+    Array.from({ length: slices }, async (_, index) => {
+      await sleep(index * (1000 / slices));
+      return autocannon({
+        url,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: nextBody(),
+        connections,
+        amount: Math.round(amount / slices),
+        overallRate: Math.max(1, Math.round(rate / slices)),
+        setupClient(client) {
+          client.setBody(nextBody());
+          client.on("response", () => client.setBody(nextBody()));
+        },
+      });
+    }),
+  );
+  const sum = (pick: (result: autocannon.Result) => number) =>
+    results.reduce((total, result) => total + pick(result), 0);
+  return {
+    "2xx": sum((result) => result["2xx"]),
+    non2xx: sum((result) => result.non2xx),
+    errors: sum((result) => result.errors),
+  };
+}
+
+const round = (value: number, places = 0) => Math.round(value * 10 ** places) / 10 ** places;
+
+/** CPU time redis-server has used so far, in ms. */
+async function redisCpuMs(): Promise<number> {
+  const info = await redis.info("cpu");
+  const seconds = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return (seconds("used_cpu_user") + seconds("used_cpu_sys")) * 1000;
+}
+
+/**
+ * CPU used per event by a process and by Redis between `start()` and `per(count)`, in ms: on
+ * a machine shared with other work, a steadier figure than events per second.
+ */
+async function cpuMeter(child: BenchChild) {
+  const processAt = child.cpuMs();
+  const redisAt = await redisCpuMs();
+  return {
+    async per(count: number) {
+      const processMs = child.cpuMs() - processAt;
+      const redisMs = (await redisCpuMs()) - redisAt;
+      return { processMs: round(processMs / count, 3), redisMs: round(redisMs / count, 3) };
+    },
+  };
+}
+const cpuText = (cpu: { processMs: number; redisMs: number }) =>
+  `CPU ${cpu.processMs} ms + Redis ${cpu.redisMs} ms per event`;
+const results: Record<string, unknown> = {
+  at: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  settings: {
+    ...settings,
+    concurrency: settings.concurrency ?? parseConfig(relayYaml("x"), "bench.yaml", {}).workers.concurrency,
+  },
+};
+console.log(
+  `node ${process.version}, ${cpus().length} cpus, ${settings.connections} connections, payload ${fixture.length} bytes; ` +
+    "each relay figure beside its floor, measured in the same run",
+);
+
+// 1. Ingest: the relay (role ingest) and a bare Koa app doing one BullMQ add per request, in
+//    alternating rounds; the best round of each.
+if (runs("ingest")) {
+  const relay = await startRelay("ingest", "ingest");
+  const floorPort = await freePort();
+  const floorUrl = `http://127.0.0.1:${floorPort}`;
+  const floor = await startChild(["bench/floor.ts"], {
+    env: { FLOOR_PORT: String(floorPort), REDIS_URL: redisServer.url },
+    logFile: join(dir, "floor.log"),
+    ready: () => answers(floorUrl),
+    what: "the floor app",
+  });
+  type Round = { result: autocannon.Result; cpu: { processMs: number; redisMs: number } };
+  const best: { relay?: Round; floor?: Round } = {};
+  const leastCpu: { relay?: Round["cpu"]; floor?: Round["cpu"] } = {};
+  for (let index = 0; index < settings.ingestRounds; index += 1) {
+    for (const side of ["relay", "floor"] as const) {
+      const url = side === "relay" ? `${relay.url}/webhooks/socialboards` : `${floorUrl}/`;
+      const meter = await cpuMeter(side === "relay" ? relay.child : floor);
+      const result = await load(url, { duration: settings.ingestSeconds });
+      const cpu = await meter.per(Math.max(1, result["2xx"]));
+      if (result.non2xx > 0 || result.errors > 0)
+        console.log(`  ${side}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      if (!best[side] || result.requests.average > best[side].result.requests.average) best[side] = { result, cpu };
+      if (!leastCpu[side] || cpu.processMs < leastCpu[side].processMs) leastCpu[side] = cpu;
+      await redis.flushall();
+    }
+  }
+  const figures = (side: "relay" | "floor") => ({
+    perSecond: round(best[side]?.result.requests.average ?? 0),
+    p50Ms: best[side]?.result.latency.p50,
+    p99Ms: best[side]?.result.latency.p99,
+    cpuPerRequest: leastCpu[side] ?? { processMs: 0, redisMs: 0 },
+  });
+  const ingest = { relay: figures("relay"), floor: figures("floor"), ratio: 0, cpuRatio: 0 };
+  ingest.ratio = round(ingest.relay.perSecond / ingest.floor.perSecond, 2);
+  ingest.cpuRatio = round(ingest.floor.cpuPerRequest.processMs / ingest.relay.cpuPerRequest.processMs, 2);
+  results.ingest = ingest;
+  console.log(
+    `ingest (best of ${settings.ingestRounds} × ${settings.ingestSeconds} s): relay ${ingest.relay.perSecond}/s p99 ${ingest.relay.p99Ms} ms | ` +
+      `bare Koa + BullMQ add ${ingest.floor.perSecond}/s p99 ${ingest.floor.p99Ms} ms | ratio ${ingest.ratio}`,
+  );
+  console.log(
+    `  least CPU per request: relay ${cpuText(ingest.relay.cpuPerRequest)} | floor ${cpuText(ingest.floor.cpuPerRequest)} | ` +
+      `ratio floor/relay ${ingest.cpuRatio}`,
+  );
+  await Promise.all([relay.child.stop(), floor.stop()]);
+  await redis.flushall();
+}
+
+// 2. A backlog of delivery jobs drained to the sink: the relay's delivery worker against a bare
+//    BullMQ worker posting each job through an undici Pool, the same jobs, the same sink.
+if (runs("backlog")) {
+  const config = parseConfig(relayYaml("backlog"), "bench.yaml", {});
+  const parts = buildParts(config, { withTargets: false });
+  const receivedAt = new Date().toISOString();
+  const [template] =
+    parts.sources
+      .get("socialboards")
+      ?.normalize(JSON.parse(fixture), { id: "r", source: "socialboards", receivedAt }) ?? [];
+  if (!template) throw new Error("the fixture made no event");
+  const [routed] = parts.router.match(template);
+  if (!routed) throw new Error("the event matched no route");
+  const policy = deliveryPolicyFor(config, routed.targetId);
+  const relayQueue = new Queue<DeliveryJob>(deliveryQueueName, { connection: redis, prefix: "backlog" });
+  const bareQueue = new Queue("bare", { connection: redis, prefix: "bare" });
+  for (let start = 0; start < settings.backlog; start += 1000) {
+    const jobs = Array.from({ length: Math.min(1000, settings.backlog - start) }, (_, offset) => {
+      const ticketId = String(20_000_000 + start + offset);
+      const event = {
+        ...template,
+        id: `bench${runId}x${start + offset}.0`,
+        ticketId,
+        ...(template.ticket ? { ticket: { ...template.ticket, id: ticketId } } : {}),
+      };
+      return { name: routed.targetId, data: { event, targetId: routed.targetId, route: routed.route } };
+    });
+    await relayQueue.addBulk(
+      jobs.map((job) => ({ ...job, opts: deliveryJobOptions(job.data.event.id, job.name, policy) })),
+    );
+    await bareQueue.addBulk(
+      jobs.map((job) => ({ ...job, opts: { jobId: `${job.data.event.id}.${job.name}`, removeOnComplete: true } })),
+    );
+  }
+  const concurrency = settings.concurrency ?? config.workers.concurrency;
+  const drain = async (side: "relay" | "bare") => {
+    await resetSink();
+    const child =
+      side === "relay"
+        ? (await startRelay("worker", "backlog")).child
+        : await startChild(["bench/bare-worker.ts"], {
+            env: { SINK_URL: sinkUrl, REDIS_URL: redisServer.url, CONCURRENCY: String(concurrency) },
+            logFile: join(dir, "bare.log"),
+            ready: async () => lastLines(join(dir, "bare.log")).includes("bare worker started"),
+            what: "the bare worker",
+          });
+    // CPU is counted from the first delivery on, leaving out the process's start.
+    await waitForSink(1, `${side} backlog`);
+    const meter = await cpuMeter(child);
+    const from = (await sinkStats()).count;
+    const stats = await waitForSink(settings.backlog, `${side} backlog`);
+    const cpu = await meter.per(Math.max(1, stats.count - from));
+    await child.stop();
+    return {
+      perSecond: round((stats.count - 1) / ((stats.last - stats.first) / 1000)),
+      delivered: stats.count,
+      cpuPerDelivery: cpu,
+    };
+  };
+  const bare = await drain("bare");
+  const relay = await drain("relay");
+  const backlog = {
+    jobs: settings.backlog,
+    concurrency,
+    relay,
+    bare,
+    ratio: round(relay.perSecond / bare.perSecond, 2),
+    cpuRatio: round(bare.cpuPerDelivery.processMs / relay.cpuPerDelivery.processMs, 2),
+  };
+  results.backlog = backlog;
+  console.log(
+    `backlog of ${settings.backlog} deliveries (concurrency ${concurrency}): relay ${relay.perSecond}/s | ` +
+      `bare BullMQ worker + undici Pool ${bare.perSecond}/s | ratio ${backlog.ratio}`,
+  );
+  console.log(
+    `  relay ${cpuText(relay.cpuPerDelivery)} | bare ${cpuText(bare.cpuPerDelivery)} | ratio bare/relay ${backlog.cpuRatio}`,
+  );
+  await Promise.all([relayQueue.close(), bareQueue.close()]);
+  await redis.flushall();
+}
+
+// 3. End to end (role all, one process): POST → relay → sink, at fixed offered rates and at
+//    saturation, with receipt-to-delivery latency read at the sink; RSS after the first and
+//    the last count of events delivered.
+if (runs("e2e")) {
+  const relay = await startRelay("all", "e2e");
+  const url = `${relay.url}/webhooks/socialboards`;
+  let delivered = 0;
+  const phase = async (options: { amount: number; rate?: number }) => {
+    await resetSink();
+    const meter = await cpuMeter(relay.child);
+    const started = Date.now();
+    const result = options.rate
+      ? await offer(url, options.amount, options.rate)
+      : await load(url, { amount: options.amount });
+    const stats = await waitForSink(result["2xx"], "end to end");
+    delivered += stats.count;
+    const cpuPerEvent = await meter.per(Math.max(1, stats.count));
+    return {
+      offered: options.rate ?? "saturation",
+      accepted: result["2xx"],
+      refused: result.non2xx + result.errors,
+      deliveredPerSecond: round(stats.count / ((stats.last - started) / 1000)),
+      p50Ms: stats.p50,
+      p99Ms: stats.p99,
+      duplicates: stats.count - stats.distinct,
+      cpuPerEvent,
+    };
+  };
+  const print = (label: string, figures: Awaited<ReturnType<typeof phase>>) =>
+    console.log(
+      `end to end ${label}: ${figures.deliveredPerSecond} events/s delivered (${figures.accepted} accepted, ` +
+        `${figures.refused} refused, ${figures.duplicates} duplicates), receipt to delivery p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms; ${cpuText(figures.cpuPerEvent)}`,
+    );
+  const [firstCount = 10_000, lastCount = 30_000] = settings.rssEvents;
+  const rss: Record<string, number> = {};
+  const warm = await phase({ amount: firstCount });
+  print(`at saturation (first ${firstCount})`, warm);
+  rss[String(delivered)] = relay.child.rssMb();
+  const rated = [];
+  for (const rate of settings.rates) {
+    const figures = await phase({ amount: rate * settings.rateSeconds, rate });
+    print(`offered ${rate}/s for ${settings.rateSeconds} s`, figures);
+    rated.push(figures);
+  }
+  const saturation = await phase({ amount: Math.max(1000, lastCount - delivered) });
+  print("at saturation", saturation);
+  rss[String(delivered)] = relay.child.rssMb();
+  const [rssFirst = 0, rssLast = 0] = Object.values(rss);
+  results.endToEnd = { rates: rated, saturation, warmup: warm };
+  results.rssMb = { ...rss, growth: round(rssLast / rssFirst, 2) };
+  console.log(
+    `relay RSS: ${Object.entries(rss)
+      .map(([count, mb]) => `${mb} MB after ${count} events`)
+      .join(", ")} (×${round(rssLast / rssFirst, 2)})`,
+  );
+  await relay.child.stop();
+}
+
+writeFileSync(join(root, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
+console.log("figures written to bench/results.json");
+await Promise.all(children.map((child) => child.stop()));
+redis.disconnect();
+await redisServer.stop();
+rmSync(dir, { recursive: true, force: true });

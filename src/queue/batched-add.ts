@@ -1,0 +1,91 @@
+import type { JobsOptions } from "bullmq";
+
+/** One job to add, as `Queue.addBulk` takes it. */
+export interface JobToAdd<T> {
+  name: string;
+  data: T;
+  opts?: JobsOptions;
+}
+
+/** The part of a BullMQ `Queue` this uses: a job's id is the existing one's for a duplicate. */
+export interface BulkAdder<T> {
+  addBulk(jobs: JobToAdd<T>[]): Promise<{ id?: string }[]>;
+}
+
+interface Waiting<T> {
+  jobs: JobToAdd<T>[];
+  resolve: (ids: (string | undefined)[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Most jobs one `addBulk` carries: one Redis pipeline the size of a burst of big webhooks
+ * would hold Redis, and this process's memory, at once.
+ */
+const maxJobsPerBulk = 500;
+
+/**
+ * Adds jobs to a queue, gathering the adds asked for in one turn of the event loop into one
+ * `addBulk`: one write and one round trip to Redis for many webhooks (ingest) or many routed
+ * events (the routing worker), instead of one each. Each caller's promise still settles only
+ * once Redis has answered for its own jobs, so "stored" keeps meaning "Redis holds it"; if the
+ * pipeline fails, every caller in it gets the error, as it would have on its own.
+ */
+export class BatchedAdd<T> {
+  #waiting: Waiting<T>[] = [];
+  #waitingJobs = 0;
+  #scheduled = false;
+
+  constructor(private readonly queue: BulkAdder<T>) {}
+
+  /** Adds one job; resolves with its id in Redis, which is the existing job's for a duplicate. */
+  async add(job: JobToAdd<T>): Promise<string | undefined> {
+    const [id] = await this.addAll([job]);
+    return id;
+  }
+
+  /** Adds these jobs, in order; resolves with their ids once Redis holds every one of them. */
+  addAll(jobs: JobToAdd<T>[]): Promise<(string | undefined)[]> {
+    if (jobs.length === 0) return Promise.resolve([]);
+    if (jobs.length >= maxJobsPerBulk) return this.#addInBulks(jobs);
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ jobs, resolve, reject });
+      this.#waitingJobs += jobs.length;
+      if (this.#waitingJobs >= maxJobsPerBulk) this.#flush();
+      else if (!this.#scheduled) {
+        this.#scheduled = true;
+        // After the I/O callbacks of this turn: the other requests that arrived with this one.
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  async #addInBulks(jobs: JobToAdd<T>[]): Promise<(string | undefined)[]> {
+    const ids: (string | undefined)[] = [];
+    for (let start = 0; start < jobs.length; start += maxJobsPerBulk) {
+      const added = await this.queue.addBulk(jobs.slice(start, start + maxJobsPerBulk));
+      ids.push(...added.map((job) => job.id));
+    }
+    return ids;
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const batch = this.#waiting;
+    if (batch.length === 0) return;
+    this.#waiting = [];
+    this.#waitingJobs = 0;
+    this.queue.addBulk(batch.flatMap((waiting) => waiting.jobs)).then(
+      (added) => {
+        let offset = 0;
+        for (const waiting of batch) {
+          waiting.resolve(added.slice(offset, offset + waiting.jobs.length).map((job) => job.id));
+          offset += waiting.jobs.length;
+        }
+      },
+      (error: unknown) => {
+        for (const waiting of batch) waiting.reject(error);
+      },
+    );
+  }
+}

@@ -1,0 +1,102 @@
+import { readFileSync } from "node:fs";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../src/log.js";
+import { BatchedAdd } from "../src/queue/batched-add.js";
+import { Intake } from "../src/queue/intake.js";
+import { inboundQueueName } from "../src/queue/jobs.js";
+import { relayKeys } from "../src/queue/queues.js";
+import { SentMarks } from "../src/queue/sent-marks.js";
+import { createIngestConnection } from "../src/redis/connections.js";
+import { type RedisServer, startRedisServer } from "./support/redis.js";
+import { uniquePrefix } from "./support/relay.js";
+
+const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
+const quiet = createLogger({ level: "silent" });
+
+/** Writes made at the same moment share one Redis round trip, and each still gets its own answer. */
+describe("writes gathered into one round trip", () => {
+  let redis: RedisServer;
+  let client: Redis;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    client = new Redis(redis.url);
+  });
+
+  afterAll(async () => {
+    client?.disconnect();
+    await redis?.stop();
+  });
+
+  it("answers each of many webhooks arriving together for itself: stored once, or a duplicate", async () => {
+    const prefix = uniquePrefix();
+    const connection = createIngestConnection(redis.url);
+    const intake = new Intake(connection, prefix, quiet, { dedupWindowMs: () => 60_000 });
+    const inbound = new Queue(inboundQueueName, { connection: { url: redis.url }, prefix });
+    try {
+      await intake.waitUntilReady(5000);
+      const bodies = Array.from({ length: 40 }, (_, index) => statusChange.replace("Cat is ill", `Cat ${index}`));
+      // Every body once, and the first ten a second time in the same moment: the sender's retries.
+      const posted = [...bodies, ...bodies.slice(0, 10)].map((body, index) =>
+        intake.accept({
+          receipt: { id: `r${index}`, source: "socialboards", receivedAt: new Date().toISOString() },
+          payload: JSON.parse(body),
+          rawBody: Buffer.from(body),
+        }),
+      );
+      const answers = await Promise.all(posted);
+      expect(answers.slice(0, 40)).toEqual(Array(40).fill("stored"));
+      expect(answers.slice(40)).toEqual(Array(10).fill("duplicate"));
+      expect(await inbound.getWaitingCount()).toBe(40);
+    } finally {
+      await inbound.close();
+      await intake.close();
+      connection.disconnect();
+    }
+  });
+
+  it("adds a routed webhook's deliveries in order, and more than one bulk's worth of them", async () => {
+    const prefix = uniquePrefix();
+    const queue = new Queue<{ n: number }>("delivery", { connection: { url: redis.url }, prefix });
+    try {
+      const adds = new BatchedAdd(queue);
+      const many = Array.from({ length: 1200 }, (_, n) => ({ name: "t", data: { n }, opts: { jobId: `big.${n}` } }));
+      const few = Array.from({ length: 3 }, (_, n) => ({ name: "t", data: { n }, opts: { jobId: `small.${n}` } }));
+      const [manyIds, fewIds] = await Promise.all([adds.addAll(many), adds.addAll(few)]);
+      expect(manyIds).toEqual(many.map((job) => job.opts.jobId));
+      expect(fewIds).toEqual(["small.0", "small.1", "small.2"]);
+      expect(await queue.getWaitingCount()).toBe(1203);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it("keeps the sent mark of every delivery that finished at the same moment", async () => {
+    const marks = new SentMarks(client, relayKeys(uniquePrefix()));
+    const ids = Array.from({ length: 200 }, (_, index) => `event${index}.crm`);
+    await Promise.all(ids.map((id) => marks.mark(id, `HTTP 200 for ${id}`)));
+    const found = await Promise.all(ids.map((id) => marks.find(id)));
+    expect(found).toEqual(ids.map((id) => `HTTP 200 for ${id}`));
+  });
+
+  it("fails every caller of a gathered write when Redis is gone, and none is left waiting", async () => {
+    const own = await startRedisServer();
+    const gone = new Redis(own.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    gone.on("error", () => undefined);
+    const queue = new Queue<{ n: number }>("delivery", { connection: gone, prefix: uniquePrefix() });
+    queue.on("error", () => undefined);
+    try {
+      await queue.waitUntilReady();
+      await own.stop();
+      const adds = new BatchedAdd(queue);
+      const tries = [1, 2, 3].map((n) => adds.add({ name: "t", data: { n } }));
+      const settled = await Promise.allSettled(tries);
+      expect(settled.map((result) => result.status)).toEqual(["rejected", "rejected", "rejected"]);
+    } finally {
+      await queue.close().catch(() => undefined);
+      gone.disconnect();
+    }
+  });
+});
