@@ -46,8 +46,9 @@ redis: { url: "${redisUrl}", prefix: ${prefix} }
 sources:
   socialboards: { type: socialboards, verifyToken: verify-0d5e8f1c, urlToken: ${urlToken} }
 targets:
-  support-slack: { type: slack, token: ${token}, channel: "#support", apiUrl: "${slackUrl}", broadcast: [closed] }
-  loose-slack: { type: slack, token: ${token}, channel: "#loose", apiUrl: "${slackUrl}", thread: false }
+  # A short pace: these tests are about threads; test/slack-order-pace.test.ts is about the pace.
+  support-slack: { type: slack, token: ${token}, channel: "#support", apiUrl: "${slackUrl}", broadcast: [closed], pace: 100ms }
+  loose-slack: { type: slack, token: ${token}, channel: "#loose", apiUrl: "${slackUrl}", thread: false, pace: 100ms }
 retry: { attempts: 10, backoff: exponential, delay: 50ms, maxDelay: 1s }
 routes:
   - name: everything

@@ -53,7 +53,8 @@ routes:
       const response = await fetch(`${ingest.url}/webhooks/socialboards`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: statusChange.replace("Cat is ill", `Cat ${i}`),
+        // Five tickets: one ticket's events go one at a time, and all five must be in hand at once.
+        body: statusChange.replaceAll("4478963", `447896${i}`).replace("Cat is ill", `Cat ${i}`),
       });
       expect(response.status).toBe(200);
     }

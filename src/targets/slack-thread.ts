@@ -1,6 +1,7 @@
 import type { SlackTargetConfig } from "../config/schema.js";
 import type { Message } from "../messages/message.js";
 import { renderSlack, type SlackMessage } from "../messages/slack.js";
+import { markLate } from "../messages/slack-late.js";
 import { advanceSnapshot, type ConversationSnapshot, renderSlackRoot } from "../messages/slack-root.js";
 import { type ConversationState, type DeliveryContext, type DeliveryReceipt, RetryLater } from "./target.js";
 
@@ -66,7 +67,7 @@ export async function sendInThread(
     try {
       const snapshot = advanceSnapshot(undefined, message, state.conversation);
       // The first event's own message is the root; from the next event on it shows the state.
-      const posted = await calls.post(renderSlack(message));
+      const posted = await calls.post(renderReply(message, context));
       await state.set(slot, { ...snapshot, ts: posted.ts, channel: posted.channel }, config.threadTtl);
       return { detail: `posted to ${posted.channel} at ${posted.ts}, the root of a new thread` };
     } finally {
@@ -74,18 +75,57 @@ export async function sendInThread(
     }
   }
 
-  /** Updates the root, then replies under it; undefined when the root is gone. */
-  async function reply(root: RootState): Promise<DeliveryReceipt | undefined> {
-    const replies = await state.tally(slot, context.deliveryId, config.threadTtl);
-    const snapshot = advanceSnapshot(root, message, state.conversation);
-    await state.set(slot, { ...snapshot }, config.threadTtl);
-    if (!(await calls.update(root.channel, root.ts, renderSlackRoot(snapshot, replies)))) {
-      await state.forget(slot, "ts", root.ts);
-      return undefined;
-    }
-    const { status, previousStatus } = message.event;
-    const broadcast = !!status && config.broadcast.includes(status) && status !== (previousStatus ?? root.status);
-    const posted = await calls.post(renderSlack(message), { ts: root.ts, broadcast });
-    return { detail: `posted to ${posted.channel} at ${posted.ts} in the thread of ${root.ts}` };
+  function reply(root: RootState): Promise<DeliveryReceipt | undefined> {
+    return replyUnder(root, calls, config, message, context, true);
   }
+}
+
+/**
+ * For a target with a digest (queue/digests.ts): a reply in the conversation's thread when it
+ * has one, never broadcast, since the channel shows the digest; undefined when it has none.
+ */
+export async function replyInExistingThread(
+  calls: SlackCalls,
+  config: Pick<SlackTargetConfig, "channel" | "broadcast" | "threadTtl">,
+  message: Message,
+  context: DeliveryContext & { state: ConversationState },
+): Promise<DeliveryReceipt | undefined> {
+  const root = (await context.state.get(config.channel)) as RootState | undefined;
+  return root?.ts ? replyUnder(root, calls, config, message, context, false) : undefined;
+}
+
+/** Updates the root, then replies under it; undefined when the root is gone. */
+async function replyUnder(
+  root: RootState,
+  calls: SlackCalls,
+  config: Pick<SlackTargetConfig, "channel" | "broadcast" | "threadTtl">,
+  message: Message,
+  context: DeliveryContext & { state: ConversationState },
+  mayBroadcast: boolean,
+): Promise<DeliveryReceipt | undefined> {
+  const { state } = context;
+  const slot = config.channel;
+  const replies = await state.tally(slot, context.deliveryId, config.threadTtl);
+  // A late event (older than one the thread already has) leaves the root's state as it is.
+  const snapshot = context.late ? root : advanceSnapshot(root, message, state.conversation);
+  if (!context.late) await state.set(slot, { ...snapshot }, config.threadTtl);
+  if (!(await calls.update(root.channel, root.ts, renderSlackRoot(snapshot, replies)))) {
+    await state.forget(slot, "ts", root.ts);
+    return undefined;
+  }
+  const { status, previousStatus } = message.event;
+  const broadcast =
+    mayBroadcast &&
+    !context.late &&
+    !!status &&
+    config.broadcast.includes(status) &&
+    status !== (previousStatus ?? root.status);
+  const posted = await calls.post(renderReply(message, context), { ts: root.ts, broadcast });
+  return { detail: `posted to ${posted.channel} at ${posted.ts} in the thread of ${root.ts}` };
+}
+
+/** An event's own message, marked as late when it is (messages/slack-late.ts). */
+export function renderReply(message: Message, context: Pick<DeliveryContext, "late">): SlackMessage {
+  const rendered = renderSlack(message);
+  return context.late ? markLate(rendered, message.event.occurredAt, context.late.newerAt) : rendered;
 }

@@ -7,10 +7,13 @@ import {
   WebClient,
 } from "@slack/web-api";
 import type { SlackTargetConfig } from "../config/schema.js";
-import { renderSlack, type SlackMessage } from "../messages/slack.js";
+import { renderSlackMessage } from "../messages/digest.js";
+import type { Message } from "../messages/message.js";
+import type { SlackMessage } from "../messages/slack.js";
+import { markLate } from "../messages/slack-late.js";
 import { failureOfStatus, networkFailure } from "./failure.js";
-import { type SlackCalls, sendInThread } from "./slack-thread.js";
-import { PermanentFailure, RetryLater, type Target } from "./target.js";
+import { replyInExistingThread, type SlackCalls, sendInThread } from "./slack-thread.js";
+import { type DeliveryContext, PermanentFailure, RateLimited, RetryLater, type Target } from "./target.js";
 
 /**
  * Slack errors that say "not now" rather than "never". Every other code needs someone to change
@@ -72,16 +75,26 @@ export function createSlackTarget(id: string, config: SlackTargetConfig): Target
     async send(message, context) {
       const { state } = context;
       if (config.thread && state) return sendInThread(calls, config, message, { ...context, state });
-      const posted = await calls.post(renderSlack(message));
+      const rendered = renderSlackMessage(message);
+      const late = context.late && markLate(rendered, message.event.occurredAt, context.late.newerAt);
+      const posted = await calls.post(late || rendered);
       return { detail: `posted to ${posted.channel} at ${posted.ts}` };
     },
+    // Slack takes about one post a second per channel: every target posting there shares it.
+    paceOf: () => (config.pace > 0 ? { key: `slack:${config.channel}`, everyMs: config.pace } : undefined),
+    ...(config.thread && {
+      async replyInThread(message: Message, context: DeliveryContext) {
+        const { state } = context;
+        return state ? replyInExistingThread(calls, config, message, { ...context, state }) : undefined;
+      },
+    }),
   };
 }
 
 /** Slack's error, as the queue understands it: retry (when), or give up. */
 export function classifySlackError(error: unknown): Error {
   if (error instanceof WebAPIRateLimitedError) {
-    return new RetryLater("Slack rate limit", error.retryAfter * 1000);
+    return new RateLimited("Slack rate limit", error.retryAfter * 1000);
   }
   if (error instanceof WebAPIPlatformError) {
     const code = error.data.error;

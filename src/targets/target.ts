@@ -10,6 +10,18 @@ export interface Target {
   readonly type: string;
   /** Deliver one message. Throw PermanentFailure when trying again cannot help, RetryLater when it can. */
   send(message: Message, context: DeliveryContext): Promise<DeliveryReceipt>;
+  /**
+   * For a target with a `digest` that keeps threads (queue/digests.ts): deliver the message
+   * only as a reply in its conversation's thread, never in the channel; undefined when the
+   * conversation has no thread yet. The digest is the channel's view, the thread the ticket's.
+   */
+  replyInThread?(message: Message, context: DeliveryContext): Promise<DeliveryReceipt | undefined>;
+  /**
+   * The pace this event's delivery keeps, when the far side limits how often one may post to
+   * one place (Slack: about once a second per channel). Deliveries under one `key` are spaced
+   * `everyMs` apart across every worker (queue/pacing.ts); undefined: no pace.
+   */
+  paceOf?(event: RelayEvent): Pace | undefined;
   /** Release connections (SMTP pool, sockets) on shutdown. */
   close?(): Promise<void>;
 }
@@ -26,6 +38,18 @@ export interface DeliveryContext {
    * every worker; undefined when the event belongs to no conversation (`conversationOf`).
    */
   state?: ConversationState;
+  /**
+   * Set when the platform's time says this event happened before one already delivered for
+   * its conversation to this target (a `pending` that arrives after `closed`): it must not
+   * overwrite the newer state. `newerAt` is the platform's time of the newest one delivered.
+   */
+  late?: { newerAt: string };
+}
+
+export interface Pace {
+  /** What shares one pace: a Slack channel. */
+  key: string;
+  everyMs: number;
 }
 
 /**
@@ -78,5 +102,20 @@ export class RetryLater extends Error {
     readonly afterMs?: number,
   ) {
     super(message);
+  }
+}
+
+/**
+ * The far side's rate limit (HTTP 429 with Retry-After): not a failure of this delivery but of
+ * the pace. For a target with a pace (`paceOf`), the pipeline moves the pace back by `afterMs`
+ * and tries again then, without counting a try; otherwise it is a RetryLater like any other.
+ */
+export class RateLimited extends RetryLater {
+  override name = "RateLimited";
+  constructor(
+    message: string,
+    override readonly afterMs: number,
+  ) {
+    super(message, afterMs);
   }
 }

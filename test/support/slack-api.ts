@@ -35,6 +35,14 @@ export interface SlackApiServer {
   calls: number;
   /** The next calls fail like this, in order. */
   failNext(...failures: SlackFailure[]): void;
+  /**
+   * Slack's per-channel pace: from now on, a `chat.postMessage` to `channel` sooner than
+   * `everyMs` after the last one accepted there is answered 429 with `Retry-After: retryAfter`
+   * (seconds), as Slack answers a channel posted to faster than about once a second.
+   */
+  limitChannel(channel: string, limit: { everyMs: number; retryAfter: number }): void;
+  /** How many posts to `channel` were answered 429 by `limitChannel`. */
+  refusedIn(channel: string): number;
   waitForPosts(count: number, timeoutMs?: number): Promise<SlackPost[]>;
   /** Forgets posts, calls and failures not yet used, between tests. */
   reset(): void;
@@ -53,6 +61,7 @@ export async function startSlackApi(options: { token: string; channels?: string[
   let sequence = 0;
   const failures: SlackFailure[] = [];
   const state = { calls: 0 };
+  const limits = new Map<string, { everyMs: number; retryAfter: number; last: number; refused: number }>();
 
   const server = createServer(async (request, response) => {
     const body = await readBody(request);
@@ -94,6 +103,14 @@ export async function startSlackApi(options: { token: string; channels?: string[
     if (options.channels && !options.channels.includes(channel))
       return reply(200, { ok: false, error: "channel_not_found" });
     if (!args.text && !args.blocks) return reply(200, { ok: false, error: "no_text" });
+    const limit = limits.get(channel);
+    if (limit) {
+      if (Date.now() - limit.last < limit.everyMs) {
+        limit.refused += 1;
+        return reply(429, { ok: false, error: "ratelimited" }, { "retry-after": String(limit.retryAfter) });
+      }
+      limit.last = Date.now();
+    }
 
     // Unique within this server, as Slack's are within a channel.
     sequence += 1;
@@ -115,12 +132,15 @@ export async function startSlackApi(options: { token: string; channels?: string[
       return state.calls;
     },
     failNext: (...next) => failures.push(...next),
+    limitChannel: (channel, limit) => void limits.set(channel, { ...limit, last: 0, refused: 0 }),
+    refusedIn: (channel) => limits.get(channel)?.refused ?? 0,
     waitForPosts: (count, timeoutMs) => waitForCount(posts, count, "Slack posts", timeoutMs),
     reset() {
       posts.length = 0;
       updates.length = 0;
       messages.clear();
       failures.length = 0;
+      limits.clear();
       state.calls = 0;
     },
     close: () => closeServer(server),

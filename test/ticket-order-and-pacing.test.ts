@@ -1,0 +1,145 @@
+import type { Job } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../src/config/load.js";
+import { conversationOf, type RelayEvent } from "../src/events.js";
+import type { DeliveryJob } from "../src/queue/jobs.js";
+import { Pacer } from "../src/queue/pacing.js";
+import { relayKeys } from "../src/queue/queues.js";
+import { TicketOrder } from "../src/queue/ticket-order.js";
+import { type RedisServer, startRedisServer } from "./support/redis.js";
+import { uniquePrefix } from "./support/relay.js";
+
+let redis: RedisServer;
+let client: Redis;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  client = new Redis(redis.url);
+});
+
+afterAll(async () => {
+  client?.disconnect();
+  await redis?.stop();
+});
+
+describe("pacing per key", () => {
+  it("gives the deliveries of one key moments everyMs apart, and another key its own", async () => {
+    const pacer = new Pacer(client, relayKeys(uniquePrefix()));
+    const channel = { key: "slack:#one", everyMs: 1000 };
+    expect(await pacer.take(channel, "a")).toBe(0);
+    const second = await pacer.take(channel, "b");
+    const third = await pacer.take(channel, "c");
+    expect(second).toBeGreaterThan(900);
+    expect(third - second).toBeGreaterThan(900);
+    expect(await pacer.take({ key: "slack:#two", everyMs: 1000 }, "d")).toBe(0);
+  });
+
+  it("lets a delivery go when it comes back at its moment, and tells one back early how long is left", async () => {
+    const pacer = new Pacer(client, relayKeys(uniquePrefix()));
+    const channel = { key: "slack:#one", everyMs: 300 };
+    await pacer.take(channel, "a");
+    expect(await pacer.take(channel, "b")).toBeGreaterThan(200);
+    expect(await pacer.take(channel, "b")).toBeGreaterThan(100);
+    await new Promise((resolve) => setTimeout(resolve, 320));
+    expect(await pacer.take(channel, "b")).toBe(0);
+  });
+
+  it("moves the deliveries waiting on a key behind the one refused with a 429, in their order", async () => {
+    const pacer = new Pacer(client, relayKeys(uniquePrefix()));
+    const channel = { key: "slack:#one", everyMs: 100 };
+    await pacer.take(channel, "a");
+    const waits = [await pacer.take(channel, "b"), await pacer.take(channel, "c")];
+    expect(waits[0]).toBeLessThan(waits[1] as number);
+
+    const refused = await pacer.rateLimited(channel, "a", 1000);
+    expect(refused).toBeGreaterThan(900);
+    const [b, c] = [await pacer.take(channel, "b"), await pacer.take(channel, "c")];
+    expect(b).toBeGreaterThan(refused);
+    expect(c).toBeGreaterThan(b);
+    expect(await pacer.take(channel, "d")).toBeGreaterThan(c);
+  });
+});
+
+describe("per-ticket order", () => {
+  const prefix = uniquePrefix();
+  const keys = relayKeys(prefix);
+  let received = Date.parse("2026-05-01T10:00:00.000Z");
+  /** A delivery job of ticket 7 to "slack", as the pipeline hands it over; `exists` writes its BullMQ hash. */
+  const delivery = async (name: string, occurredAt?: string) => {
+    received += 1000;
+    const event: RelayEvent = {
+      id: `${name}.0`,
+      source: "sb",
+      sourceType: "socialboards",
+      type: "reply_creation",
+      known: true,
+      receivedAt: new Date(received).toISOString(),
+      ticketId: "7",
+      raw: {},
+      ...(occurredAt ? { occurredAt } : {}),
+    };
+    const id = `${name}.0.slack`;
+    await client.hset(keys.deliveryJob(id), "data", "{}");
+    return { id, data: { event, targetId: "slack", route: "all" } } as unknown as Job<DeliveryJob>;
+  };
+  const conversation = conversationOf({ source: "sb", ticketId: "7" } as RelayEvent);
+  if (!conversation) throw new Error("ticket 7 belongs to no conversation");
+
+  it("holds a delivery until the earlier ones of its ticket finish, then finds late what is older than delivered", async () => {
+    const order = new TicketOrder(client, keys, undefined, 200);
+    const first = await delivery("first", "2026-05-01T09:00:00.000Z");
+    const second = await delivery("second", "2026-05-01T09:10:00.000Z");
+    const third = await delivery("third", "2026-05-01T09:05:00.000Z");
+    await order.noteAdded([first, second, third].map((job) => ({ data: job.data, opts: { jobId: job.id } })));
+
+    expect(await order.take(third, conversation)).toEqual({ kind: "wait", earlier: first.id });
+    expect(await order.take(first, conversation)).toEqual({ kind: "go" });
+    await order.finish(first, conversation, true);
+    expect(await order.take(third, conversation)).toEqual({ kind: "wait", earlier: second.id });
+    expect(await order.take(second, conversation)).toEqual({ kind: "go" });
+    await order.finish(second, conversation, true);
+    // Delivered at 09:10; the third happened at 09:05.
+    expect(await order.take(third, conversation)).toEqual({
+      kind: "late",
+      newerAt: Date.parse("2026-05-01T09:10:00.000Z"),
+    });
+    await order.finish(third, conversation, true);
+  });
+
+  it("passes an earlier delivery once it has been failing longer than the bound, or once its job is gone", async () => {
+    const order = new TicketOrder(client, keys, undefined, 200);
+    const failing = await delivery("failing");
+    const removed = await delivery("removed");
+    const later = await delivery("later");
+    await order.noteAdded([failing, removed, later].map((job) => ({ data: job.data, opts: { jobId: job.id } })));
+
+    await order.failing(failing, conversation);
+    expect(await order.take(later, conversation)).toEqual({ kind: "wait", earlier: failing.id });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await order.take(later, conversation)).toEqual({ kind: "wait", earlier: removed.id });
+    await client.del(keys.deliveryJob(removed.id ?? ""));
+    expect(await order.take(later, conversation)).toEqual({ kind: "go" });
+  });
+});
+
+describe("pace and dropStale in the config", () => {
+  const yaml = (extra: string) => `
+sources:
+  sb: { type: socialboards, verifyToken: v, urlToken: none }
+targets:
+  slack: { type: slack, token: t, channel: "#support"${extra} }
+`;
+  it("paces a Slack target at 1s unless it says otherwise, and delivers late events unless dropStale", () => {
+    const plain = parseConfig(yaml(""), "relay.yaml", {}).targets.slack;
+    expect(plain).toMatchObject({ pace: 1000 });
+    expect(plain?.dropStale).toBeUndefined();
+    const set = parseConfig(yaml(", pace: 250ms, dropStale: true"), "relay.yaml", {}).targets.slack;
+    expect(set).toMatchObject({ pace: 250, dropStale: true });
+    expect(parseConfig(yaml(", pace: 0"), "relay.yaml", {}).targets.slack).toMatchObject({ pace: 0 });
+  });
+
+  it("refuses a pace that is not a duration", () => {
+    expect(() => parseConfig(yaml(", pace: fast"), "relay.yaml", {})).toThrow(/pace/);
+  });
+});
