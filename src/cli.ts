@@ -5,6 +5,8 @@ import { dlqList } from "./commands/dlq-list.js";
 import { dlqPurge } from "./commands/dlq-purge.js";
 import { dlqReplay } from "./commands/dlq-replay.js";
 import { dlqShow } from "./commands/dlq-show.js";
+import { mute } from "./commands/mute.js";
+import { mutesList } from "./commands/mutes-list.js";
 import { route } from "./commands/route.js";
 import { sendTest } from "./commands/send-test.js";
 import { serve } from "./commands/serve.js";
@@ -13,6 +15,7 @@ import { targetsEnable } from "./commands/targets-enable.js";
 import { targetsList } from "./commands/targets-list.js";
 import { testRoutes } from "./commands/test-routes.js";
 import { tryCommand } from "./commands/try.js";
+import { unmute } from "./commands/unmute.js";
 import { usage } from "./commands/usage.js";
 import { loadDotEnv } from "./config/dotenv.js";
 
@@ -30,6 +33,9 @@ const commands: readonly Command[] = [
   dlqPurge,
   targetsList,
   targetsEnable,
+  mute,
+  unmute,
+  mutesList,
 ];
 /** Words that start a command of two words (`dlq list`); alone, they name no command. */
 const groups = new Set(commands.flatMap((command) => (command.name.includes(" ") ? [command.name.split(" ")[0]] : [])));

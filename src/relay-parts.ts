@@ -27,7 +27,7 @@ export function buildParts(config: Config, options: { withTargets: boolean }): R
   return {
     config,
     sources: createSources(config),
-    router: compileRoutes(config.routes),
+    router: compileRoutes(config.routes, config.timeIntervals),
     targets: options.withTargets ? createTargets(config) : new Map(),
     templates: compileTemplates(config),
   };

@@ -16,8 +16,9 @@ Validates the config and exits: 0 with a summary, or 1 listing every problem wit
 line and key. Unset \${VAR}s are problems too.
 It also warns, with file and line, about what runs but is likely a mistake: a route that can
 never match because an earlier route without continue takes every event it would; a target
-that no route sends to (nor falls back to); a match.event that no configured source emits
-(unless a generic source could); a source with urlToken: none, which anyone may post to.
+that no route sends to (nor falls back to); a time interval no route names; a match.event that
+no configured source emits (unless a generic source could); a source with urlToken: none,
+which anyone may post to.
   --strict   exit 1 on warnings too (for CI)`,
   async run(args) {
     // Only check takes --strict; the other options are the ones serve and check share.

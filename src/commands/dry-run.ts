@@ -9,6 +9,7 @@ import type { MatchCondition } from "../routing/conditions.js";
 import { describeUnmet } from "../routing/explain.js";
 import type { FieldValue } from "../routing/fields.js";
 import { compileRoutes, firstUnmetCondition } from "../routing/router.js";
+import { compileTimeIntervals, type IntervalsAt, routeTimeProblem } from "../routing/time-intervals.js";
 import type { Source } from "../sources/source.js";
 import { eventSummary } from "./try-plan.js";
 
@@ -26,6 +27,8 @@ export type RouteVerdict =
   | { route: string; matched: true; targets: string[]; continue: boolean }
   /** The first condition of its match that the event fails, in words and as data. */
   | { route: string; matched: false; reason: string; key: string; value: FieldValue; wanted: MatchCondition }
+  /** Its match holds, but not its time: `activeDuring` or `mutedDuring` at the event's receipt. */
+  | { route: string; matched: false; reason: string; outsideTime: true }
   /** An earlier route took the event and did not say continue. */
   | { route: string; matched: false; notTried: string };
 
@@ -44,11 +47,15 @@ export interface DryRunEvent {
   messages: DryRunMessage[];
 }
 
-/** Every event of the payload; throws the adapter's InvalidPayload when it is not the source's. */
-export function dryRun(config: Config, source: Source, payload: unknown): DryRunEvent[] {
+/**
+ * Every event of the payload, as if received at `at` (default now: time intervals are judged
+ * at it); throws the adapter's InvalidPayload when it is not the source's.
+ */
+export function dryRun(config: Config, source: Source, payload: unknown, at = new Date()): DryRunEvent[] {
   source.validate(payload);
-  const receipt = { id: dryRunReceipt, source: source.id, receivedAt: new Date().toISOString() };
-  const router = compileRoutes(config.routes);
+  const receipt = { id: dryRunReceipt, source: source.id, receivedAt: at.toISOString() };
+  const router = compileRoutes(config.routes, config.timeIntervals);
+  const holds = compileTimeIntervals(config.timeIntervals).at(at);
   const templates = compileTemplates(config);
   return source.normalize(payload, receipt).map((event, index) => {
     const deliveries = router.match(event);
@@ -58,7 +65,7 @@ export function dryRun(config: Config, source: Source, payload: unknown): DryRun
       type: event.type,
       known: event.known,
       summary: eventSummary(event),
-      routes: routeVerdicts(config, event),
+      routes: routeVerdicts(config, event, holds),
       targets: deliveries.map((delivery) => delivery.targetId),
       messages: deliveries.map(({ targetId, route }) => ({
         target: targetId,
@@ -74,7 +81,7 @@ export function dryRun(config: Config, source: Source, payload: unknown): DryRun
   });
 }
 
-function routeVerdicts(config: Config, event: RelayEvent): RouteVerdict[] {
+function routeVerdicts(config: Config, event: RelayEvent, holds: IntervalsAt): RouteVerdict[] {
   let takenBy: string | undefined;
   return config.routes.map((route, index) => {
     const name = route.name ?? `routes[${index}]`;
@@ -86,6 +93,8 @@ function routeVerdicts(config: Config, event: RelayEvent): RouteVerdict[] {
       const { key, value, condition } = unmet;
       return { route: name, matched: false, reason: describeUnmet(unmet), key, value, wanted: condition };
     }
+    const outsideTime = routeTimeProblem(route, holds);
+    if (outsideTime) return { route: name, matched: false, reason: outsideTime, outsideTime: true };
     if (!route.continue) takenBy = name;
     return { route: name, matched: true, targets: route.to, continue: route.continue };
   });

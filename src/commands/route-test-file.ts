@@ -6,6 +6,7 @@ import { isNode, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { type ConfigProblem, explainUnknownKeys, formatKey } from "../config/errors.js";
 import { explainIssue, lineOf } from "../config/load.js";
+import { parseInstant } from "../routing/time-intervals.js";
 
 /**
  * Route tests kept beside the config (`config/tests/*.yaml`), read and validated here: a YAML
@@ -30,6 +31,19 @@ const caseSchema = z.strictObject({
   payload: z.union([z.string().min(1, "must not be empty"), z.record(z.string(), z.unknown())]),
   /** The source id it is posted to; by default the first whose platform the payload is from. */
   source: z.string().optional(),
+  /** When the webhook counts as received, for routes with `activeDuring` / `mutedDuring`; default now. */
+  receivedAt: z
+    .string()
+    .transform((text, context) => {
+      const instant = parseInstant(text);
+      if (instant) return instant;
+      context.addIssue({
+        code: "custom",
+        message: 'use an ISO 8601 time with its offset, e.g. "2026-12-24T03:00:00+01:00"',
+      });
+      return z.NEVER;
+    })
+    .optional(),
   expect: z.strictObject({
     /** Every target it reaches, in any order; `[]`: none. */
     targets: z.array(z.string()),
@@ -52,6 +66,8 @@ export interface RouteTestCase {
   /** The body itself, or the JSON file it is in (resolved), with what the test file wrote. */
   payload: { body: unknown } | { file: string; written: string };
   source?: string;
+  /** When the webhook counts as received; undefined: now. */
+  receivedAt?: Date;
   targets: string[];
   /** Texts per target, from `contains` and `expect.contains` together. */
   contains: Record<string, string[]>;
@@ -121,6 +137,7 @@ export async function loadRouteTestFile(file: string): Promise<RouteTestFile> {
           ? { file: payloadPath(file, entry.payload), written: entry.payload }
           : { body: entry.payload },
       ...(entry.source !== undefined && { source: entry.source }),
+      ...(entry.receivedAt !== undefined && { receivedAt: entry.receivedAt }),
       targets: entry.expect.targets,
       contains,
       at: line ? `${file}:${line}` : file,

@@ -28,7 +28,9 @@ file's folder (config/tests/ for config/relay.yaml). A test file is a list of ca
 payload is a JSON file relative to the test file (test/fixtures/… also finds the samples
 shipped with the relay), or the webhook body itself as a mapping. source: ID names the
 source it is for (default: the first socialboards source for a body with EventType or Events,
-the first sonar source for one with action). Nothing is sent and no Redis is needed.
+the first sonar source for one with action). receivedAt: 2026-12-24T03:00:00+01:00 routes it
+as if received then, for routes with activeDuring or mutedDuring (default: now). Nothing is
+sent and no Redis is needed.
 Prints one pass or FAIL line per case, saying what differed, then a summary.
 Exit 0 when every case passed; 1 when one failed, a test file has a problem (with its file,
 line and key) or there is no test file; 2 on a usage error.`,
@@ -103,7 +105,7 @@ async function runCase(
   if ("refused" in chosen) return [chosen.refused];
   let events: DryRunEvent[];
   try {
-    events = dryRun(config, chosen.source, body);
+    events = dryRun(config, chosen.source, body, testCase.receivedAt);
   } catch (error) {
     if (error instanceof InvalidPayload) return [`payload: ${error.message}`];
     throw error;

@@ -28,7 +28,7 @@ export function plan(config: Config, sourceId: string, body: unknown): PlannedEv
   const source = createSources(config).get(sourceId);
   if (!source) return [];
   const receipt = { id: throwawayReceipt, source: sourceId, receivedAt: new Date().toISOString() };
-  const router = compileRoutes(config.routes);
+  const router = compileRoutes(config.routes, config.timeIntervals);
   return source.normalize(body, receipt).map((event) => {
     const routes: PlannedEvent["routes"] = [];
     for (const { route, targetId } of router.match(event)) {

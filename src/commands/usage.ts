@@ -8,7 +8,8 @@ Commands:
   try [EVENT] [--source ID] [--url BASE] [--wait 15s] [--json]
                                                      post a sample webhook to the running relay
                                                      and follow it to its targets
-  route --event FILE.json [--source ID] [--json]     dry run: the routes, targets and messages a
+  route --event FILE.json [--source ID] [--at TIME] [--json]
+                                                     dry run: the routes, targets and messages a
                                                      webhook body would get (sends nothing)
   test [FILE...]                                     run the route tests beside the config (tests/*.yaml)
   send-test (TARGET... | --all)                      send a test message through real targets
@@ -21,9 +22,15 @@ Commands:
                                                      queue them again, with all their tries
   dlq purge (ID... | --target T | --all) [--older-than 7d]
                                                      delete them
-  targets list [--json]                              targets disabled after an HTTP 410, why and since when
+  targets list [--json]                              targets disabled after an HTTP 410 (why, since when),
+                                                     then muted ones
   targets enable ID                                  send to a disabled target again
+  mute (TARGET | ROUTE) --for 1h [--reason TEXT] [--drop]
+                                                     hold (or drop) its deliveries for a while
+  unmute (TARGET | ROUTE)                            lift a mute; what it held is sent now
+  mutes [--json]                                     the mutes in force, until when and why
 
-Every command takes --help; dlq and targets work on the Redis that the config names.
+Every command takes --help; dlq, targets and the mute commands work on the Redis that the
+config names.
 The config file is --config, else $RELAY_CONFIG, else config/relay.yaml.
 Variables in a .env file in the working directory are loaded when not already set.`;

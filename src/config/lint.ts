@@ -27,6 +27,7 @@ export function lintConfig(
   return [
     ...shadowedRoutes(config.routes),
     ...unusedTargets(config),
+    ...unusedTimeIntervals(config),
     ...eventTypesNoSourceEmits(config, eventTypes),
     ...openSources(config),
   ]
@@ -42,14 +43,16 @@ interface Lint {
 /**
  * A route that an earlier one without `continue` always takes first: every event it would
  * match meets each condition of the earlier route too. Said only when that is certain: the
- * earlier route has no key the later one lacks, and asks of each the same thing, or any of
- * plain values that include all of the later one's.
+ * earlier route has no time interval (outside it, it takes nothing), no key the later one
+ * lacks, and asks of each the same thing, or any of plain values that include all of the
+ * later one's.
  */
 function shadowedRoutes(routes: readonly RouteConfig[]): Lint[] {
   const lints: Lint[] = [];
   routes.forEach((route, index) => {
     const catcher = routes.findIndex(
-      (earlier, before) => before < index && !earlier.continue && takesAllOf(earlier.match, route.match),
+      (earlier, before) =>
+        before < index && !earlier.continue && alwaysOn(earlier) && takesAllOf(earlier.match, route.match),
     );
     const earlier = routes[catcher];
     if (!earlier) return;
@@ -66,6 +69,11 @@ function shadowedRoutes(routes: readonly RouteConfig[]): Lint[] {
     });
   });
   return lints;
+}
+
+/** A route with `activeDuring` or `mutedDuring` is passed over at times: it shadows nothing. */
+function alwaysOn(route: RouteConfig): boolean {
+  return route.activeDuring === undefined && route.mutedDuring === undefined;
 }
 
 function takesAllOf(wide: RouteConfig["match"], narrow: RouteConfig["match"]): boolean {
@@ -104,6 +112,17 @@ function unusedTargets(config: Config): Lint[] {
     .map((id) => ({
       path: ["targets", id],
       message: `no route sends to target "${id}" (and no target falls back to it)`,
+    }));
+}
+
+/** A time interval no route names in `activeDuring` or `mutedDuring`: it changes nothing. */
+function unusedTimeIntervals(config: Config): Lint[] {
+  const used = new Set(config.routes.flatMap((route) => [...(route.activeDuring ?? []), ...(route.mutedDuring ?? [])]));
+  return Object.keys(config.timeIntervals)
+    .filter((name) => !used.has(name))
+    .map((name) => ({
+      path: ["timeIntervals", name],
+      message: `no route names time interval "${name}" in activeDuring or mutedDuring`,
     }));
 }
 

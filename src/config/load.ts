@@ -5,6 +5,7 @@ import { ConfigError, type ConfigProblem, closestName, explainUnknownKeys, forma
 import { interpolate } from "./interpolate.js";
 import { type Config, configSchema } from "./schema.js";
 import { routeTemplateProblems } from "./template-references.js";
+import { timeIntervalReferenceProblems } from "./time-intervals-schema.js";
 
 export const defaultConfigPath = "config/relay.yaml";
 
@@ -100,6 +101,7 @@ function crossReferenceProblems(value: unknown): { path: PropertyKey[]; message:
   problems.push(...fallbackProblems(asRecord(root.targets), targetIds));
   problems.push(...placeholderProblems(asRecord(root.targets)));
   problems.push(...routeTemplateProblems(root));
+  problems.push(...timeIntervalReferenceProblems(root, unknownName));
   return problems;
 }
 

@@ -5,12 +5,15 @@ import { durationPattern, parseDuration } from "../config/duration.js";
 import type { DeadLetters } from "../queue/dead-letters.js";
 import { isRedisUnavailable } from "../redis/connections.js";
 import { firstValue, secretsEqual } from "../sources/secure-compare.js";
+import { addMuteRoutes, type MuteAdminDeps } from "./admin-mutes.js";
 import { HttpError, parseJsonBody, readJsonBody } from "./body.js";
 
 export interface AdminDeps {
   /** `admin.token`; the routes exist only when it is set. */
   token: string;
   deadLetters: DeadLetters;
+  /** `/admin/mutes` (http/admin-mutes.ts). */
+  mutes?: MuteAdminDeps;
 }
 
 /** Milliseconds, or a duration such as "1h" as in the config. */
@@ -33,8 +36,9 @@ const purgeBody = z.union([
  * to Redis: `GET /admin/dlq`, `POST /admin/dlq/replay`, `DELETE /admin/dlq`. Each request
  * must carry `Authorization: Bearer <admin.token>`, checked before its body is read.
  */
-export function addAdminRoutes(router: Router, { token, deadLetters }: AdminDeps, bodyLimit: number): void {
+export function addAdminRoutes(router: Router, { token, deadLetters, mutes }: AdminDeps, bodyLimit: number): void {
   const authorized = bearerOnly(token);
+  if (mutes) addMuteRoutes(router, authorized, mutes, bodyLimit, fromRedis);
 
   router.get("/admin/dlq", authorized, async (ctx) => {
     const since = firstValue(ctx.query.since);

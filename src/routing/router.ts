@@ -1,7 +1,9 @@
 import type { RouteConfig } from "../config/schema.js";
+import type { TimeIntervalsConfig } from "../config/time-intervals-schema.js";
 import type { RelayEvent } from "../events.js";
 import { compileCondition } from "./conditions.js";
 import { type FieldValue, fieldReader } from "./fields.js";
+import { compileRouteTime, compileTimeIntervals, type IntervalsAt, receivedAtOf } from "./time-intervals.js";
 
 /** One event for one target: what becomes one delivery job. */
 export interface RoutedDelivery {
@@ -20,6 +22,8 @@ type EventPredicate = (event: RelayEvent) => boolean;
 interface CompiledRoute {
   name: string;
   matches: EventPredicate;
+  /** `activeDuring` / `mutedDuring`, when the route has them. */
+  inTime?: (holds: IntervalsAt) => boolean;
   to: string[];
   continue: boolean;
 }
@@ -27,12 +31,15 @@ interface CompiledRoute {
 /**
  * Compiles the route list once per config load; `match` then does no parsing or allocation
  * beyond its result. Routes are tried in order and the first match wins, unless it says
- * `continue: true` (the Alertmanager convention).
+ * `continue: true` (the Alertmanager convention). A route outside its time (`activeDuring`,
+ * `mutedDuring`, at the event's `receivedAt`) is passed over as if its match failed.
  */
-export function compileRoutes(routes: readonly RouteConfig[]): Router {
+export function compileRoutes(routes: readonly RouteConfig[], timeIntervals: TimeIntervalsConfig = {}): Router {
+  const intervals = compileTimeIntervals(timeIntervals);
   const compiled: CompiledRoute[] = routes.map((route, index) => ({
     name: route.name ?? `routes[${index}]`,
     matches: compileMatch(route.match),
+    inTime: compileRouteTime(route),
     to: route.to,
     continue: route.continue,
   }));
@@ -41,8 +48,13 @@ export function compileRoutes(routes: readonly RouteConfig[]): Router {
     match(event) {
       const deliveries: RoutedDelivery[] = [];
       const seen = new Set<string>();
+      let holds: IntervalsAt | undefined;
       for (const route of compiled) {
         if (!route.matches(event)) continue;
+        if (route.inTime) {
+          holds ??= intervals.at(receivedAtOf(event));
+          if (!route.inTime(holds)) continue;
+        }
         for (const targetId of route.to) {
           // One job per (event, target): two routes naming one target must not send twice.
           if (seen.has(targetId)) continue;
