@@ -1,4 +1,5 @@
 import type { RelayEvent } from "../events.js";
+import type { DigestListing } from "./digest.js";
 
 /**
  * What a support agent should read about one event, before any target's formatting: the
@@ -27,6 +28,11 @@ export interface Message {
    * pending-to-support`): set per delivery (queue/delivery-message.ts), so renderers stay pure.
    */
   footer?: string;
+  /**
+   * Set on a digest (messages/digest.ts): the events of one window, which the renderer lists
+   * in place of one event's details. `event` is then the digest's own, naming no ticket.
+   */
+  digest?: DigestListing;
 }
 
 export interface MessageField {

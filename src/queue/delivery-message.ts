@@ -1,4 +1,5 @@
 import { describeEvent } from "../messages/describe.js";
+import { digestMessage } from "../messages/digest.js";
 import type { Message } from "../messages/message.js";
 import type { MessageTemplates, TemplateFailure } from "../messages/templates.js";
 import type { DeliveryJob } from "./jobs.js";
@@ -10,10 +11,15 @@ import type { DeliveryJob } from "./jobs.js";
  * `warn` hears of a template that failed (the message is then the default one).
  */
 export function deliveryMessage(
-  { event, targetId, route, fallbackFor }: DeliveryJob,
+  { event, targetId, route, fallbackFor, digest }: DeliveryJob,
   templates: MessageTemplates,
   warn?: (failure: TemplateFailure) => void,
 ): Message {
+  // A digest lists its events in its own layout (messages/digest.ts); templates shape single events.
+  if (digest?.step === "send") {
+    const notice = fallbackFor && `${fallbackFor.targetId} could not deliver it: ${fallbackFor.reason}`;
+    return digestMessage(digest.listing, event, deliveryFooter(route), notice || undefined);
+  }
   const message: Message = { ...describeEvent(event), footer: deliveryFooter(route) };
   if (!fallbackFor) return templates.apply(message, { targetId, route }, warn);
   const why = {

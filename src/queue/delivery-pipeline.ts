@@ -6,10 +6,13 @@ import type { DeliveryRecorder } from "../metrics/relay-metrics.js";
 import type { DeliveryReceipt, Target } from "../targets/target.js";
 import type { ConversationStates } from "./conversation-state.js";
 import { deliveryMessage } from "./delivery-message.js";
+import type { DeliveryTurns } from "./delivery-turn.js";
+import { type Digests, sendDelivery } from "./digests.js";
 import type { DisabledTargets } from "./disabled-targets.js";
 import { judgeFailure } from "./failure-verdict.js";
 import type { Fallbacks } from "./fallback.js";
 import type { DeliveryJob } from "./jobs.js";
+import type { MuteHold } from "./mute-hold.js";
 import type { SentMarks } from "./sent-marks.js";
 import { triesIncludingThis } from "./worker-settings.js";
 
@@ -22,7 +25,13 @@ export interface PipelineDeps {
   sent: SentMarks;
   /** Each target's state per conversation, handed to `send` as `context.state`. */
   conversations?: ConversationStates;
+  /** When each delivery goes: after its conversation's earlier events, at its target's pace. */
+  turns?: DeliveryTurns;
+  /** Holds or drops deliveries to muted targets and routes (`ticket-relay mute`). */
+  mutes?: MuteHold;
   fallbacks: Fallbacks;
+  /** Deliveries to targets with a `digest` (queue/digests.ts). */
+  digests?: Digests;
   logger: Logger;
   /** Counts each try's outcome, here where it is decided. */
   metrics: DeliveryRecorder;
@@ -38,6 +47,7 @@ export function deliveryPipeline(deps: PipelineDeps) {
   const { target: targetById, disabled, sent, fallbacks } = deps;
   /** The end of the line: a dead letter in the failed set, replayable with `ticket-relay dlq`. */
   async function deadLetter(job: Job<DeliveryJob>, reason: string): Promise<never> {
+    await deps.turns?.finish(job, false);
     const fallback = await fallbacks.queueFor(job, reason);
     deliveryLogger(deps.logger, job.data).error(
       {
@@ -56,7 +66,7 @@ export function deliveryPipeline(deps: PipelineDeps) {
     throw new UnrecoverableError(reason);
   }
 
-  return async function deliverOnce(job: Job<DeliveryJob>): Promise<DeliveryReceipt> {
+  return async function deliverOnce(job: Job<DeliveryJob>, token?: string): Promise<DeliveryReceipt> {
     const { event, targetId, route } = job.data;
     const logger = deliveryLogger(deps.logger, job.data);
     const deliveryId = job.id ?? "";
@@ -74,6 +84,7 @@ export function deliveryPipeline(deps: PipelineDeps) {
       const sentAs = await sent.find(deliveryId);
       if (sentAs) {
         logger.info({ deliveryId, target: targetId, attempt, detail: sentAs }, "already sent; not sent again");
+        await deps.turns?.finish(job, true);
         return { detail: `already sent (${sentAs})` };
       }
     }
@@ -81,6 +92,18 @@ export function deliveryPipeline(deps: PipelineDeps) {
     if (!target) return deadLetter(job, `target "${targetId}" is not in the config any more`);
     const off = await disabled.check(targetId);
     if (off) return deadLetter(job, `target ${targetId} is disabled since ${off.since}: ${off.reason}`);
+    // Held in the delayed set while its target or route is muted (throws DelayedError), or dropped.
+    const dropped = await deps.mutes?.check(job, token);
+    if (dropped) return dropped;
+    // A delivery to a target with a digest joins a window instead; the window's closing job ends here too.
+    const digested = await deps.digests?.take(job, target);
+    if (digested) return digested;
+    // Waits (in the delayed set) for its conversation's earlier events and its target's pace.
+    const turn = (await deps.turns?.take(job, token, target)) ?? {};
+    if (turn.dropped) {
+      logger.info({ deliveryId, target: targetId, route, detail: turn.dropped.detail }, "late event dropped");
+      return turn.dropped;
+    }
 
     let receipt: DeliveryReceipt;
     try {
@@ -92,12 +115,21 @@ export function deliveryPipeline(deps: PipelineDeps) {
       );
       const conversation = conversationOf(event);
       const state = conversation && deps.conversations?.scopedTo(targetId, conversation);
-      receipt = await target.send(message, { deliveryId, attempt, route, event, state });
+      receipt = await sendDelivery(target, job.data, message, {
+        deliveryId,
+        attempt,
+        route,
+        event,
+        state,
+        late: turn.late,
+      });
     } catch (error) {
+      await deps.turns?.rateLimited(job, token, target, error);
       const verdict = judgeFailure(error, job);
       // Every failed try is kept with the job, so `dlq show` can tell the whole story.
       await job.log(`${new Date().toISOString()} try ${attempt}: ${verdict.reason}`);
       if (verdict.retry) {
+        await deps.turns?.failing(job);
         deps.metrics.retried(targetId);
         throw error;
       }
@@ -108,6 +140,7 @@ export function deliveryPipeline(deps: PipelineDeps) {
       return deadLetter(job, verdict.reason);
     }
     await sent.mark(deliveryId, receipt.detail);
+    await deps.turns?.finish(job, true);
     deps.metrics.delivered(targetId, event.receivedAt);
     logger.info(
       { deliveryId, target: targetId, route, type: event.type, attempt, detail: receipt.detail },

@@ -7,12 +7,19 @@ import type { RelayParts } from "../relay-parts.js";
 import type { DeliveryReceipt } from "../targets/target.js";
 import { ConversationStates } from "./conversation-state.js";
 import { deliveryLogger, deliveryPipeline } from "./delivery-pipeline.js";
+import { DeliveryTurns } from "./delivery-turn.js";
+import { DigestWindows } from "./digest-windows.js";
+import { Digests } from "./digests.js";
 import { DisabledTargets } from "./disabled-targets.js";
 import { Fallbacks } from "./fallback.js";
 import { type DeliveryJob, deliveryQueueName } from "./jobs.js";
+import { MuteHold } from "./mute-hold.js";
+import { Mutes } from "./mutes.js";
+import { Pacer } from "./pacing.js";
 import { openDeliveryQueue, relayKeys } from "./queues.js";
 import { deliveryPolicyFor, nextRetryDelay, retryPolicyFor } from "./retry.js";
 import { SentMarks } from "./sent-marks.js";
+import { TicketOrder } from "./ticket-order.js";
 import { closeWorker, hasTryLeft, triesIncludingThis, workerSettings } from "./worker-settings.js";
 
 /**
@@ -31,11 +38,10 @@ export function startDeliveryWorker(deps: {
 } {
   const { config, parts } = deps;
   const logger = deps.logger.child({ component: "delivery" });
-  const settings = { url: config.redis.url, prefix: config.redis.prefix };
-  const keys = relayKeys(settings.prefix);
-  const redis = createWorkerConnection(settings.url);
+  const keys = relayKeys(config.redis.prefix);
+  const redis = createWorkerConnection(config.redis);
   redis.on("error", () => undefined); // the worker's own "error" line reports the outage
-  const deliveries = openDeliveryQueue(settings);
+  const deliveries = openDeliveryQueue(config.redis, redis);
   deliveries.on("error", () => undefined);
   const deliverOnce = deliveryPipeline({
     target: (targetId) => parts().targets.get(targetId),
@@ -43,11 +49,25 @@ export function startDeliveryWorker(deps: {
     disabled: new DisabledTargets(redis, keys),
     sent: new SentMarks(redis, keys),
     conversations: new ConversationStates(redis, keys),
+    turns: new DeliveryTurns(
+      new TicketOrder(redis, keys, deliveries),
+      new Pacer(redis, keys),
+      (targetId) => parts().config.targets[targetId]?.dropStale ?? false,
+      logger,
+    ),
+    mutes: new MuteHold(new Mutes(redis, keys, deliveries), logger),
     fallbacks: new Fallbacks(
       deliveries,
       (targetId) => parts().config.targets[targetId]?.fallback,
       (targetId) => deliveryPolicyFor(parts().config, targetId),
     ),
+    digests: new Digests({
+      windows: new DigestWindows(redis, keys),
+      deliveries,
+      settingsOf: (targetId) => parts().config.targets[targetId]?.digest,
+      policyFor: (targetId) => deliveryPolicyFor(parts().config, targetId),
+      logger,
+    }),
     logger,
     metrics: deps.metrics,
   });
@@ -56,7 +76,7 @@ export function startDeliveryWorker(deps: {
   const plannedRetries = new Map<string, number>();
 
   const worker = new Worker<DeliveryJob, DeliveryReceipt>(deliveryQueueName, deliverOnce, {
-    ...workerSettings(config),
+    ...workerSettings(config, redis),
     settings: {
       backoffStrategy: (attemptsMade, _type, error, job) => {
         if (!job || !hasTryLeft(job)) return -1;

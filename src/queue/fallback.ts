@@ -18,12 +18,20 @@ export class Fallbacks {
 
   /** The fallback target's id when one was queued. */
   async queueFor(job: Job<DeliveryJob>, reason: string): Promise<string | undefined> {
-    const { event, targetId, route, fallbackFor } = job.data;
-    const fallbackId = fallbackFor ? undefined : this.fallbackOf(targetId);
+    const { event, targetId, route, fallbackFor, digest } = job.data;
+    // A digest window's closing job sends nothing itself, so it has nothing to fall back with.
+    const fallbackId = fallbackFor || digest?.step === "close" ? undefined : this.fallbackOf(targetId);
     if (!fallbackId) return undefined;
     await this.deliveries.add(
       fallbackId,
-      { event, targetId: fallbackId, route, fallbackFor: { targetId, reason } },
+      // A digest falls back as the digest it is.
+      {
+        event,
+        targetId: fallbackId,
+        route,
+        fallbackFor: { targetId, reason },
+        ...(digest?.step === "send" && { digest }),
+      },
       deliveryJobOptions(event.id, fallbackId, this.policyFor(fallbackId)),
     );
     return fallbackId;

@@ -1,6 +1,7 @@
 import type { JobsOptions, KeepJobs } from "bullmq";
 import type { RelayEvent } from "../events.js";
 import type { Receipt } from "../sources/source.js";
+import type { DigestStep } from "./digests.js";
 
 /**
  * The two queues and the shape of their jobs. Ingest writes one `inbound` job per webhook, a
@@ -22,6 +23,8 @@ export interface DeliveryJob {
   route: string;
   /** Set on a fallback delivery: the target that gave up on this event, and why. */
   fallbackFor?: { targetId: string; reason: string };
+  /** Set on a digest's own jobs: closing a window, its message, thread replies, a lone event (queue/digests.ts). */
+  digest?: DigestStep;
 }
 
 /**

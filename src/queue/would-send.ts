@@ -1,6 +1,7 @@
 import type { TargetConfig } from "../config/schema.js";
-import { type EmailMessage, renderEmail } from "../messages/email.js";
-import { renderSlack, type SlackMessage } from "../messages/slack.js";
+import { renderEmailMessage, renderSlackMessage } from "../messages/digest.js";
+import type { EmailMessage } from "../messages/email.js";
+import type { SlackMessage } from "../messages/slack.js";
 import type { MessageTemplates } from "../messages/templates.js";
 import { httpBody } from "../targets/http.js";
 import { deliveryMessage } from "./delivery-message.js";
@@ -27,9 +28,9 @@ export function wouldSend(
   const message = deliveryMessage(job, templates);
   switch (target?.type) {
     case "slack":
-      return { type: "slack", to: target.channel, ...renderSlack(message) };
+      return { type: "slack", to: target.channel, ...renderSlackMessage(message) };
     case "email":
-      return { type: "email", to: target.to.join(", "), ...renderEmail(message) };
+      return { type: "email", to: target.to.join(", "), ...renderEmailMessage(message) };
     case "http": {
       const { origin, pathname } = new URL(target.url);
       // A replay starts the delivery's tries again, so its first try is number 1.

@@ -1,6 +1,6 @@
 import nodemailer from "nodemailer";
 import type { EmailTargetConfig } from "../config/schema.js";
-import { renderEmail } from "../messages/email.js";
+import { renderEmailMessage } from "../messages/digest.js";
 import { emailThreadHeaders } from "./email-thread.js";
 import { PermanentFailure, RetryLater, type Target } from "./target.js";
 
@@ -20,7 +20,7 @@ export function createEmailTarget(id: string, config: EmailTargetConfig): Target
     id,
     type: "email",
     async send(message, context) {
-      const { subject, text, html } = renderEmail(message);
+      const { subject, text, html } = renderEmailMessage(message);
       const thread = emailThreadHeaders(context.event, context.deliveryId);
       try {
         const info = await transport.sendMail({ from: config.from, to: config.to, subject, text, html, ...thread });

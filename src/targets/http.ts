@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import { type Dispatcher, Pool } from "undici";
 import type { HttpTargetConfig } from "../config/schema.js";
+import { digestJson } from "../messages/digest.js";
 import type { Message } from "../messages/message.js";
 import { signedHeaders } from "../signing/standard-webhooks.js";
 import { BlockedAddress, checkingLookup, refusalForLiteralHost } from "./address-guard.js";
@@ -72,8 +73,11 @@ export function createHttpTarget(id: string, config: HttpTargetConfig): Target {
 
 /** The JSON a receiver gets: our reading of the event, and the platform's own JSON for it. */
 export function httpBody(message: Message, context: DeliveryContext): Record<string, unknown> {
+  const { deliveryId, route } = context;
+  // A digest lists its events instead of carrying one (docs/targets/http.md, "Digests").
+  if (message.digest) return { deliveryId, route, title: message.title, digest: digestJson(message.digest) };
   const { raw, ...event } = message.event;
-  return { deliveryId: context.deliveryId, route: context.route, title: message.title, event, payload: raw };
+  return { deliveryId, route, title: message.title, event, payload: raw };
 }
 
 /**
