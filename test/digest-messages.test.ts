@@ -3,13 +3,13 @@ import { ConfigError } from "../src/config/errors.js";
 import { parseConfig } from "../src/config/load.js";
 import type { RelayEvent } from "../src/events.js";
 import {
-  type DigestListing,
   digestMessage,
   digestTitle,
   durationWords,
   renderEmailDigest,
   renderSlackDigest,
 } from "../src/messages/digest.js";
+import type { DigestListing } from "../src/messages/message.js";
 
 function statusChange(ticketId: number, status: string, link?: string): RelayEvent {
   return {

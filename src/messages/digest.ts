@@ -2,34 +2,9 @@ import type { KnownBlock } from "@slack/types";
 import type { RelayEvent } from "../events.js";
 import { describeEvent } from "./describe.js";
 import { type EmailMessage, escapeHtml, renderEmail } from "./email.js";
-import type { Message } from "./message.js";
+import type { DigestListing, Message } from "./message.js";
 import { buttonUrl, escapeMrkdwn, limit, limitEscaped, renderSlack, type SlackMessage } from "./slack.js";
 import { humanize } from "./words.js";
-
-/**
- * One digest: the events a target's digest window took for one group (queue/digests.ts), as
- * one message. Only the first `max` events are kept one by one; `count` says how many there
- * were in all.
- */
-export interface DigestListing {
-  /** Every event the window took, listed or not. */
-  count: number;
-  /** The first of them, in the order they joined, at most the digest's `max`. */
-  entries: DigestEntry[];
-  /** The values of the digest's `groupBy` fields these events share, e.g. `{ type: "ticket_status_change", status: "closed" }`. */
-  group: Record<string, string>;
-  /** The digest's `window`, in milliseconds. */
-  windowMs: number;
-  /** When the first event joined and when the window closed (ISO 8601). */
-  openedAt: string;
-  closedAt: string;
-}
-
-export interface DigestEntry {
-  /** The event without the platform's payload (`raw` is null), which a digest never shows. */
-  event: RelayEvent;
-  route: string;
-}
 
 /**
  * What a Slack target posts for a message: the digest's list when it is one, else the one

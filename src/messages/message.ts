@@ -1,5 +1,4 @@
 import type { RelayEvent } from "../events.js";
-import type { DigestListing } from "./digest.js";
 
 /**
  * What a support agent should read about one event, before any target's formatting: the
@@ -44,3 +43,28 @@ export interface MessageField {
 
 /** What one event type adds to the common message: its title, and fields only it has. */
 export type Describer = (event: RelayEvent) => { title: string; fields?: MessageField[] };
+
+/**
+ * One digest: the events a target's digest window took for one group (queue/digests.ts), as
+ * one message. Only the first `max` events are kept one by one; `count` says how many there
+ * were in all.
+ */
+export interface DigestListing {
+  /** Every event the window took, listed or not. */
+  count: number;
+  /** The first of them, in the order they joined, at most the digest's `max`. */
+  entries: DigestEntry[];
+  /** The values of the digest's `groupBy` fields these events share, e.g. `{ type: "ticket_status_change", status: "closed" }`. */
+  group: Record<string, string>;
+  /** The digest's `window`, in milliseconds. */
+  windowMs: number;
+  /** When the first event joined and when the window closed (ISO 8601). */
+  openedAt: string;
+  closedAt: string;
+}
+
+export interface DigestEntry {
+  /** The event without the platform's payload (`raw` is null), which a digest never shows. */
+  event: RelayEvent;
+  route: string;
+}

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { RelayEvent } from "../events.js";
-import type { DigestEntry } from "../messages/digest.js";
+import type { DigestEntry } from "../messages/message.js";
 import type { RedisClient } from "../redis/connections.js";
 import type { RelayKeys } from "./queues.js";
 import { RedisScript } from "./redis-script.js";

@@ -3,24 +3,11 @@ import type { Job, Queue } from "bullmq";
 import type { DigestConfig } from "../config/digest-schema.js";
 import { conversationOf, type RelayEvent, receiptIdOf } from "../events.js";
 import type { Logger } from "../log.js";
-import type { DigestListing } from "../messages/digest.js";
-import type { Message } from "../messages/message.js";
+import type { DigestListing, Message } from "../messages/message.js";
 import { fieldReader } from "../routing/fields.js";
 import type { DeliveryContext, DeliveryReceipt, Target } from "../targets/target.js";
 import type { DigestWindows } from "./digest-windows.js";
 import { type DeliveryJob, type DeliveryPolicy, deliveryJobOptions } from "./jobs.js";
-
-/**
- * What a delivery job is to a digest (DeliveryJob `digest`): the job that closes a window when
- * it ends, the one message of a window of two or more events, a thread reply for one of them,
- * or the event of a window it was alone in. A job with none of these, to a target with a
- * `digest`, joins a window.
- */
-export type DigestStep =
-  | { step: "close"; groupKey: string; windowId: string }
-  | { step: "send"; listing: DigestListing }
-  | { step: "thread" }
-  | { step: "alone" };
 
 /** A window this long past its end still open means its closing job was lost: queue it again. */
 const overdueAfterMs = 10_000;

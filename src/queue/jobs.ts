@@ -1,7 +1,7 @@
 import type { JobsOptions, KeepJobs } from "bullmq";
 import type { RelayEvent } from "../events.js";
+import type { DigestListing } from "../messages/message.js";
 import type { Receipt } from "../sources/source.js";
-import type { DigestStep } from "./digests.js";
 
 /**
  * The two queues and the shape of their jobs. Ingest writes one `inbound` job per webhook, a
@@ -76,3 +76,15 @@ export function deliveryJobOptions(eventId: string, targetId: string, policy: De
     removeOnFail: { age: Math.ceil(policy.deadLetters.keep / 1000), count: policy.deadLetters.max },
   };
 }
+
+/**
+ * What a delivery job is to a digest (DeliveryJob `digest`): the job that closes a window when
+ * it ends, the one message of a window of two or more events, a thread reply for one of them,
+ * or the event of a window it was alone in. A job with none of these, to a target with a
+ * `digest`, joins a window.
+ */
+export type DigestStep =
+  | { step: "close"; groupKey: string; windowId: string }
+  | { step: "send"; listing: DigestListing }
+  | { step: "thread" }
+  | { step: "alone" };
