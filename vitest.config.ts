@@ -45,7 +45,11 @@ export default defineConfig({
           exclude: [...processSuites, ...scaleSuites, ...faultSuites],
         },
       },
-      { extends: true, test: { name: "processes", include: processSuites } },
+      // Each of these starts Node processes through tsx, which takes seconds on a busy machine.
+      {
+        extends: true,
+        test: { name: "processes", include: processSuites, testTimeout: 60_000, hookTimeout: 60_000 },
+      },
       // Redis Cluster, Sentinel failover and TLS, each from real redis-server processes: `npm run test:scale`.
       {
         extends: true,

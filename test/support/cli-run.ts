@@ -32,7 +32,7 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeo
   child.stderr.on("data", (chunk) => {
     stderr += String(chunk);
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 15_000);
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 45_000);
   return new Promise<CliResult>((resolve) => {
     child.once("close", (code) => {
       clearTimeout(timer);
