@@ -1,45 +1,16 @@
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { type SlackApiServer, type SlackPost, startSlackApi } from "./support/slack-api.js";
+import { aboutTicket, replyCreation, statusChange, ticketCreation } from "./support/ticket-events.js";
 import { waitFor } from "./support/wait.js";
 
 // Built at run time, so that no secret scanner takes it for a real token.
 const token = ["xox", "b", "order", "pace", "test"].join("-");
-const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`fixtures/socialboards/${name}.json`, import.meta.url), "utf8"));
 
-/** A fixture moved to another ticket, with its item edited as the platform names its fields. */
-function aboutTicket(
-  name: string,
-  ticketId: number,
-  // biome-ignore lint/suspicious/noExplicitAny: a fixture's JSON, edited field by field as the platform names them
-  edit: (item: Record<string, any>) => void = () => {},
-) {
-  const body = fixture(name);
-  body.TicketId = ticketId;
-  const item = body.Events[0];
-  item.TicketId = ticketId;
-  item.InboxLink = `https://inbox.socialboards.com/yourCompany/tickets?ticketId=${ticketId}`;
-  if (item.Ticket) item.Ticket.Id = ticketId;
-  if (item.Reply) item.Reply.TicketId = ticketId;
-  if (item.ConversationId) item.ConversationId = ticketId;
-  edit(item);
-  return body;
-}
-const creation = (ticketId: number) => aboutTicket("ticket_creation", ticketId);
-const replyOn = (ticketId: number, text: string) =>
-  aboutTicket("reply_creation", ticketId, (item) => {
-    item.ReplyId = Math.floor(Math.random() * 1e9);
-    item.Reply.Id = item.ReplyId;
-    item.Reply.Message = text;
-  });
-const statusChange = (ticketId: number, from: string, to: string) =>
-  aboutTicket("ticket_status_change", ticketId, (item) => {
-    item.PreviousTicketStatus = from;
-    item.Ticket.Status = to;
-  });
+/** A reply saying `text`, under an id of its own. */
+const replyOn = (ticketId: number, text: string) => replyCreation(ticketId, Math.floor(Math.random() * 1e9), text);
+
 /** A chat's status change at the platform's time `at`: chat events carry their EventTime. */
 const chatStatus = (ticketId: number, status: string, at: string) =>
   aboutTicket("conversation_status_changed", ticketId, (item) => {
@@ -105,12 +76,12 @@ describe("Slack pace and per-ticket order", () => {
     slack.limitChannel("#burst", { everyMs: 1000, retryAfter: 1 });
     const tickets = [5300001, 5300002, 5300003, 5300004];
     const burst = tickets.flatMap((ticketId) => [
-      creation(ticketId),
+      ticketCreation(ticketId),
       replyOn(ticketId, `First reply on ${ticketId}`),
       replyOn(ticketId, `Second reply on ${ticketId}`),
     ]);
     for (const body of burst) await post(body);
-    await post(creation(5300100));
+    await post(ticketCreation(5300100));
 
     await waitFor(() => inChannel("#burst").length >= 12, { what: "12 posts in #burst", timeoutMs: 40_000 });
     const posts = inChannel("#burst");
@@ -134,7 +105,7 @@ describe("Slack pace and per-ticket order", () => {
     // Sent one after another as the platform does, without waiting for their delivery: ten
     // deliveries run at once, and the six of this ticket must still take their turns.
     for (const body of [
-      creation(ticketId),
+      ticketCreation(ticketId),
       replyOn(ticketId, "Reply number 1"),
       replyOn(ticketId, "Reply number 2"),
       statusChange(ticketId, "open", "pending"),

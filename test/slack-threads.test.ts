@@ -1,46 +1,13 @@
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { type RelayProcess, startRelayProcess } from "./support/relay-process.js";
 import { type SlackApiServer, type SlackPost, startSlackApi } from "./support/slack-api.js";
+import { replyCreation, statusChange, ticketCreation } from "./support/ticket-events.js";
 import { waitFor } from "./support/wait.js";
 
 const token = "fake-slack-token-for-tests";
 const urlToken = "url-7b1f2a9e";
-const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`fixtures/socialboards/${name}.json`, import.meta.url), "utf8"));
-
-/** A fixture moved to another ticket, so that every test has a conversation of its own. */
-function aboutTicket(
-  name: string,
-  ticketId: number,
-  // biome-ignore lint/suspicious/noExplicitAny: a fixture's JSON, edited field by field as the platform names them
-  edit: (item: Record<string, any>) => void = () => {},
-) {
-  const body = fixture(name);
-  body.TicketId = ticketId;
-  const item = body.Events[0];
-  item.TicketId = ticketId;
-  item.InboxLink = `https://inbox.socialboards.com/yourCompany/tickets?ticketId=${ticketId}`;
-  if (item.Ticket) item.Ticket.Id = ticketId;
-  if (item.Reply) item.Reply.TicketId = ticketId;
-  edit(item);
-  return body;
-}
-const creation = (ticketId: number) => aboutTicket("ticket_creation", ticketId);
-const replyOn = (ticketId: number, replyId: number) =>
-  aboutTicket("reply_creation", ticketId, (item) => {
-    item.ReplyId = replyId;
-    item.Reply.Id = replyId;
-    item.Reply.Message = `Reply number ${replyId}`;
-  });
-const statusChange = (ticketId: number, from: string, to: string) =>
-  aboutTicket("ticket_status_change", ticketId, (item) => {
-    item.PreviousTicketStatus = from;
-    item.Ticket.Status = to;
-  });
-
 const config = (redisUrl: string, prefix: string, slackUrl: string) => `
 redis: { url: "${redisUrl}", prefix: ${prefix} }
 sources:
@@ -99,9 +66,9 @@ describe("one Slack thread per ticket", () => {
   it("makes a ticket's creation the root and its five later events replies in its thread, the root kept current", async () => {
     const ticketId = 5100001;
     for (const body of [
-      creation(ticketId),
-      replyOn(ticketId, 1),
-      replyOn(ticketId, 2),
+      ticketCreation(ticketId),
+      replyCreation(ticketId, 1),
+      replyCreation(ticketId, 2),
       statusChange(ticketId, "open", "pending"),
       statusChange(ticketId, "pending", "solved"),
       statusChange(ticketId, "solved", "closed"),
@@ -131,8 +98,8 @@ describe("one Slack thread per ticket", () => {
 
   it("posts loose messages, one per event, for a target with thread: false", async () => {
     const ticketId = 5100002;
-    await deliver(creation(ticketId), ticketId);
-    await deliver(replyOn(ticketId, 3), ticketId);
+    await deliver(ticketCreation(ticketId), ticketId);
+    await deliver(replyCreation(ticketId, 3), ticketId);
     await deliver(statusChange(ticketId, "open", "closed"), ticketId);
 
     const loose = inChannel("#loose", ticketId);
@@ -144,12 +111,12 @@ describe("one Slack thread per ticket", () => {
 
   it("starts a new root when the old one was deleted in Slack", async () => {
     const ticketId = 5100003;
-    await deliver(creation(ticketId), ticketId);
+    await deliver(ticketCreation(ticketId), ticketId);
     const [first] = inChannel("#support", ticketId);
     slack.deleteMessage(first?.ts ?? "");
 
-    await deliver(replyOn(ticketId, 4), ticketId);
-    await deliver(replyOn(ticketId, 5), ticketId);
+    await deliver(replyCreation(ticketId, 4), ticketId);
+    await deliver(replyCreation(ticketId, 5), ticketId);
 
     const [, second, third] = inChannel("#support", ticketId);
     expect(second?.thread_ts).toBeUndefined();
@@ -190,14 +157,16 @@ describe("one Slack thread per ticket, with two worker processes", () => {
     const url = ingest.url;
 
     await Promise.all(
-      [creation(ticketId), ...[6, 7, 8, 9, 10, 11, 12, 13, 14].map((id) => replyOn(ticketId, id))].map(async (body) => {
-        const response = await fetch(`${url}/webhooks/socialboards?token=${urlToken}`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(body),
-        });
-        expect(response.status).toBe(200);
-      }),
+      [ticketCreation(ticketId), ...[6, 7, 8, 9, 10, 11, 12, 13, 14].map((id) => replyCreation(ticketId, id))].map(
+        async (body) => {
+          const response = await fetch(`${url}/webhooks/socialboards?token=${urlToken}`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(body),
+          });
+          expect(response.status).toBe(200);
+        },
+      ),
     );
 
     const threaded = () => slack.posts.filter((post) => post.channel === "#support");

@@ -1,18 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServer, startRedisServer } from "../support/redis.js";
-import { uniquePrefix } from "../support/relay.js";
-import { type CountingSink, startCountingSink } from "./support/counting-sink.js";
+import { describe, expect, it } from "vitest";
 import { type LoadRequest, startLoad } from "./support/load.js";
-import {
-  eventBody,
-  faultConfig,
-  markerOf,
-  relayProcesses,
-  report,
-  residentMb,
-  waitForEveryDelivery,
-} from "./support/scenario.js";
+import { eventBody, faultScenario, report, residentMb } from "./support/scenario.js";
 
 const badRequests = 10_000;
 /** One good event after every ten bad requests. */
@@ -22,30 +11,16 @@ const total = badRequests + Math.ceil(badRequests / (goodEvery - 1));
 const hugeEvery = 250;
 
 describe("ten thousand bad requests interleaved with good ones", () => {
-  let redis: RedisServer;
-  let sink: CountingSink;
-  const relays = relayProcesses();
-
-  beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startCountingSink(markerOf)]);
-  });
-  afterAll(async () => {
-    await relays.killAll();
-    await sink?.close();
-    await redis?.stop();
-  });
+  const fault = faultScenario();
 
   it("answers every bad one its 4xx, delivers every good one, and stays within its memory", async () => {
     const urlToken = `t${randomBytes(12).toString("hex")}`;
     const secret = `whsec_${randomBytes(24).toString("base64")}`;
-    const yaml = faultConfig({
-      redisUrl: redis.url,
-      prefix: uniquePrefix(),
-      sinkUrl: sink.url,
+    const yaml = fault.config({
       urlToken,
       moreSources: `  signed: { type: generic, signature: standard-webhooks, secret: "${secret}" }`,
     });
-    const relay = await relays.start(yaml);
+    const relay = await fault.relays.start(yaml);
     const good = `${relay.url}/webhooks/socialboards?token=${urlToken}`;
     const valid = eventBody(0);
     const deep = "[".repeat(100_000) + "]".repeat(100_000);
@@ -124,7 +99,7 @@ describe("ten thousand bad requests interleaved with good ones", () => {
     });
     await load.done;
     const goodOnes = new Set([...load.accepted].filter(isGood));
-    const result = await waitForEveryDelivery(sink, goodOnes, 90_000);
+    const result = await fault.waitForEveryDelivery(load, goodOnes);
     const rssAfter = residentMb(relay.pid);
     const metrics = await (await fetch(`${relay.url}/metrics`)).text();
     const answered413 = Number(

@@ -1,9 +1,14 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import type { Role } from "../../../src/serve.js";
+import { type RedisServer, startRedisServer } from "../../support/redis.js";
+import { uniquePrefix } from "../../support/relay.js";
 import { type RelayProcess, startRelayProcess } from "../../support/relay-process.js";
 import { waitFor } from "../../support/wait.js";
-import type { CountingSink } from "./counting-sink.js";
+import { type CountingSink, startCountingSink } from "./counting-sink.js";
 import { describeStatuses, type LoadRun } from "./load.js";
 
 const statusChange = readFileSync(
@@ -85,7 +90,7 @@ export function tally(sink: CountingSink, accepted: Set<number>): Tally {
 }
 
 /** Waits until every accepted event reached every target, then a moment for late duplicates. */
-export async function waitForEveryDelivery(sink: CountingSink, accepted: Set<number>, timeoutMs = 60_000) {
+async function waitForEveryDelivery(sink: CountingSink, accepted: Set<number>, timeoutMs: number) {
   await waitFor(() => Object.values(tally(sink, accepted).missing).every((n) => n === 0), {
     what: "every accepted event at every target",
     timeoutMs,
@@ -93,8 +98,13 @@ export async function waitForEveryDelivery(sink: CountingSink, accepted: Set<num
   }).catch((error: Error) => {
     throw new Error(`${error.message}: ${JSON.stringify(tally(sink, accepted))}`);
   });
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await sleep(1500);
   return tally(sink, accepted);
+}
+
+/** Waits until more than `count` requests of a burst were answered: the burst is under way. */
+export async function waitForAnswers(load: LoadRun, count: number): Promise<void> {
+  await waitFor(() => load.answered > count, { what: "the burst to be under way", timeoutMs: 30_000 });
 }
 
 /**
@@ -107,12 +117,17 @@ export async function report(name: string, load: LoadRun, sent: number, result: 
   if (process.env.FAULTS_REPORT) await appendFile(process.env.FAULTS_REPORT, `${line}\n`);
 }
 
+export interface RelayProcesses {
+  start(yaml: string, role?: Role): Promise<RelayProcess>;
+  killAll(): Promise<void>;
+}
+
 /**
  * Relay processes of one test, started at info level (the start and port lines are info; a
  * debug line per delivery would only cost CPU) with time to start on a busy machine, and all
  * killed at the end.
  */
-export function relayProcesses() {
+export function relayProcesses(): RelayProcesses {
   const started: RelayProcess[] = [];
   return {
     async start(yaml: string, role: Role = "all"): Promise<RelayProcess> {
@@ -135,3 +150,84 @@ export function residentMb(pid: number): number {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What a fault test builds its story from; see `faultScenario`. */
+export interface FaultScenario {
+  /** The file's redis-server. */
+  readonly redis: RedisServer;
+  /** The current test's own sink: events of two tests, numbered alike, are counted apart. */
+  readonly sink: CountingSink;
+  readonly relays: RelayProcesses;
+  /** `faultConfig` for this Redis and sink, under a prefix of its own. */
+  config(options?: Omit<FaultConfig, "redisUrl" | "prefix" | "sinkUrl">): string;
+  /** A new spool folder, removed after the file's tests. */
+  spoolDir(): string;
+  /** Waits until more than `count` events reached target `/a`: deliveries are under way. */
+  waitForDeliveries(count: number): Promise<void>;
+  /**
+   * Waits until `load` is answered and every event of `accepted` (all it got a 200 for, by
+   * default) reached every target, then a moment for late duplicates; returns the tally.
+   */
+  waitForEveryDelivery(load: LoadRun, accepted?: Set<number>): Promise<Tally>;
+}
+
+/**
+ * Registers a fault test file's hooks: a redis-server for the file (with `persist`, one that
+ * keeps its data across stop and start), a counting sink for each test, and relay processes;
+ * all stopped, and spool folders removed, when the file is done.
+ */
+export function faultScenario(options: { persist?: boolean } = {}): FaultScenario {
+  let redis: RedisServer | undefined;
+  let sink: CountingSink | undefined;
+  const relays = relayProcesses();
+  const dirs: string[] = [];
+  const started = <T>(what: string, value: T | undefined): T => {
+    if (value === undefined) throw new Error(`${what} is not started: use it inside a test`);
+    return value;
+  };
+  const currentRedis = () => started("Redis", redis);
+  const currentSink = () => started("the counting sink", sink);
+
+  beforeAll(async () => {
+    redis = await startRedisServer({ persist: options.persist });
+  });
+  beforeEach(async () => {
+    sink = await startCountingSink(markerOf);
+  });
+  afterEach(async () => {
+    await sink?.close();
+  });
+  afterAll(async () => {
+    await relays.killAll();
+    await redis?.stop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  return {
+    get redis() {
+      return currentRedis();
+    },
+    get sink() {
+      return currentSink();
+    },
+    relays,
+    config(more = {}) {
+      return faultConfig({ redisUrl: currentRedis().url, prefix: uniquePrefix(), sinkUrl: currentSink().url, ...more });
+    },
+    spoolDir() {
+      const dir = mkdtempSync(join(tmpdir(), "relay-fault-spool-"));
+      dirs.push(dir);
+      return dir;
+    },
+    async waitForDeliveries(count) {
+      await waitFor(() => (currentSink().received.get("/a")?.size ?? 0) > count, {
+        what: "deliveries",
+        timeoutMs: 30_000,
+      });
+    },
+    async waitForEveryDelivery(load, accepted = load.accepted) {
+      await load.done;
+      return waitForEveryDelivery(currentSink(), accepted, 90_000);
+    },
+  };
+}

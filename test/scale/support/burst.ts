@@ -1,28 +1,13 @@
-import { readFileSync } from "node:fs";
+import { replyCreation, ticketCreation } from "../../support/ticket-events.js";
 
 /** What the scale suite posts: Socialboards webhooks as the platform sends them, one ticket each. */
 
 export const urlToken = "url-5c0e71ad";
 export const slackToken = () => ["fake", "slack", "token", "for", "scale", "tests"].join("-");
 
-const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../../fixtures/socialboards/${name}.json`, import.meta.url), "utf8"));
-
 /** A ticket's creation (`replyId` undefined) or one reply on it, moved to `ticketId`. */
 export function ticketEvent(ticketId: number, replyId?: number): unknown {
-  const body = fixture(replyId === undefined ? "ticket_creation" : "reply_creation");
-  body.TicketId = ticketId;
-  const item = body.Events[0];
-  item.TicketId = ticketId;
-  item.InboxLink = `https://inbox.socialboards.com/yourCompany/tickets?ticketId=${ticketId}`;
-  if (item.Ticket) item.Ticket.Id = ticketId;
-  if (item.Reply) item.Reply.TicketId = ticketId;
-  if (replyId !== undefined) {
-    item.ReplyId = replyId;
-    item.Reply.Id = replyId;
-    item.Reply.Message = `Reply number ${replyId}`;
-  }
-  return body;
+  return replyId === undefined ? ticketCreation(ticketId) : replyCreation(ticketId, replyId);
 }
 
 /**
