@@ -5,9 +5,9 @@
  * and a bare BullMQ worker as processes of their own, loads them with autocannon and prints
  * the figures, then writes them to bench/results.json. Nothing here passes or fails.
  *
- * The defaults are a quick run (about two minutes); bench/README.md has the full one.
+ * The defaults are a quick run (about three and a half minutes); bench/README.md has the full one.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -19,6 +19,7 @@ import { deliveryPolicyFor } from "../src/queue/retry.js";
 import { buildParts } from "../src/relay-parts.js";
 import { freePort } from "../test/support/free-port.js";
 import { startRedisServer } from "../test/support/redis.js";
+import { runScaleOut, scaleSettingsFromEnv } from "./scale-out.js";
 import { answers, type BenchChild, lastLines, sleep, startChild } from "./support/child.js";
 
 const numberFrom = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -36,6 +37,7 @@ const settings = {
   /** `workers.concurrency` for the relay and the bare worker; unset: the relay's default. */
   concurrency: process.env.BENCH_CONCURRENCY ? Number(process.env.BENCH_CONCURRENCY) : undefined,
   only: process.env.BENCH_ONLY?.split(","),
+  scale: scaleSettingsFromEnv(),
 };
 const runs = (part: string) => !settings.only || settings.only.includes(part);
 
@@ -52,7 +54,7 @@ const track = (child: BenchChild) => {
 
 const sinkPort = await freePort();
 const sinkUrl = `http://127.0.0.1:${sinkPort}`;
-track(
+const sink = track(
   await startChild(["bench/sink.ts"], {
     env: { SINK_PORT: String(sinkPort) },
     logFile: join(dir, "sink.log"),
@@ -108,11 +110,12 @@ routes:
 `;
 }
 
-async function startRelay(role: "all" | "ingest" | "worker", prefix: string) {
+/** `name` tells apart several processes of one role on one prefix (their config and log files). */
+async function startRelay(role: "all" | "ingest" | "worker", prefix: string, name: string = role) {
   const port = await freePort();
-  const file = join(dir, `${prefix}-${role}.yaml`);
+  const file = join(dir, `${prefix}-${name}.yaml`);
   writeFileSync(file, `server: { port: ${port}, host: 127.0.0.1 }\n${relayYaml(prefix)}`);
-  const logFile = join(dir, `${prefix}-${role}.log`);
+  const logFile = join(dir, `${prefix}-${name}.log`);
   const child = await startChild(["src/main.ts", "serve", "--config", file, "--role", role], {
     env: { LOG_LEVEL: "info", OPS_PORT: "0" },
     // BENCH_PROFILE=dir: a CPU profile of each relay process, written there when it stops.
@@ -136,7 +139,10 @@ const nextBody = () => {
   bodies += 1;
   return fixture.replace("Cat is ill", `Cat ${runId} ${bodies}`).replaceAll("4478963", String(10_000_000 + bodies));
 };
-function load(url: string, options: { duration?: number; amount?: number; overallRate?: number }) {
+function load(
+  url: string,
+  options: { duration?: number; amount?: number; overallRate?: number; connections?: number },
+) {
   return autocannon({
     url,
     method: "POST",
@@ -277,10 +283,12 @@ if (runs("ingest")) {
   await redis.flushall();
 }
 
-// 2. A backlog of delivery jobs drained to the sink: the relay's delivery worker against a bare
-//    BullMQ worker posting each job through an undici Pool, the same jobs, the same sink.
-if (runs("backlog")) {
-  const config = parseConfig(relayYaml("backlog"), "bench.yaml", {});
+/**
+ * Queues `count` delivery jobs to the sink on `prefix`, as the routing worker would, each event
+ * a ticket of its own; with `bare`, the same jobs on the bare worker's queue too.
+ */
+async function queueDeliveries(prefix: string, count: number, bare?: Queue) {
+  const config = parseConfig(relayYaml(prefix), "bench.yaml", {});
   const parts = buildParts(config, { withTargets: false });
   const receivedAt = new Date().toISOString();
   const [template] =
@@ -291,14 +299,13 @@ if (runs("backlog")) {
   const [routed] = parts.router.match(template);
   if (!routed) throw new Error("the event matched no route");
   const policy = deliveryPolicyFor(config, routed.targetId);
-  const relayQueue = new Queue<DeliveryJob>(deliveryQueueName, { connection: redis, prefix: "backlog" });
-  const bareQueue = new Queue("bare", { connection: redis, prefix: "bare" });
-  for (let start = 0; start < settings.backlog; start += 1000) {
-    const jobs = Array.from({ length: Math.min(1000, settings.backlog - start) }, (_, offset) => {
+  const relayQueue = new Queue<DeliveryJob>(deliveryQueueName, { connection: redis, prefix });
+  for (let start = 0; start < count; start += 1000) {
+    const jobs = Array.from({ length: Math.min(1000, count - start) }, (_, offset) => {
       const ticketId = String(20_000_000 + start + offset);
       const event = {
         ...template,
-        id: `bench${runId}x${start + offset}.0`,
+        id: `bench${runId}${prefix}x${start + offset}.0`,
         ticketId,
         ...(template.ticket ? { ticket: { ...template.ticket, id: ticketId } } : {}),
       };
@@ -307,10 +314,19 @@ if (runs("backlog")) {
     await relayQueue.addBulk(
       jobs.map((job) => ({ ...job, opts: deliveryJobOptions(job.data.event.id, job.name, policy) })),
     );
-    await bareQueue.addBulk(
+    await bare?.addBulk(
       jobs.map((job) => ({ ...job, opts: { jobId: `${job.data.event.id}.${job.name}`, removeOnComplete: true } })),
     );
   }
+  await relayQueue.close();
+}
+
+// 2. A backlog of delivery jobs drained to the sink: the relay's delivery worker against a bare
+//    BullMQ worker posting each job through an undici Pool, the same jobs, the same sink.
+if (runs("backlog")) {
+  const config = parseConfig(relayYaml("backlog"), "bench.yaml", {});
+  const bareQueue = new Queue("bare", { connection: redis, prefix: "bare" });
+  await queueDeliveries("backlog", settings.backlog, bareQueue);
   const concurrency = settings.concurrency ?? config.workers.concurrency;
   const drain = async (side: "relay" | "bare") => {
     await resetSink();
@@ -354,7 +370,7 @@ if (runs("backlog")) {
   console.log(
     `  relay ${cpuText(relay.cpuPerDelivery)} | bare ${cpuText(bare.cpuPerDelivery)} | ratio bare/relay ${backlog.cpuRatio}`,
   );
-  await Promise.all([relayQueue.close(), bareQueue.close()]);
+  await bareQueue.close();
   await redis.flushall();
 }
 
@@ -416,7 +432,31 @@ if (runs("e2e")) {
   await relay.child.stop();
 }
 
-writeFileSync(join(root, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
+// 4. Scale-out (bench/scale-out.ts): one backlog drained by 1, 2, 4 worker processes, and
+//    ingest spread over 1 and 2 ingest processes, all on the one Redis.
+if (runs("scale")) {
+  results.scaleOut = await runScaleOut({
+    settings: settings.scale,
+    connections: settings.connections,
+    redis,
+    sink,
+    startRelay,
+    queueDeliveries,
+    resetSink,
+    sinkStats,
+    waitForSink,
+    redisCpuMs,
+    load,
+  });
+}
+
+// A run of some parts only (BENCH_ONLY) keeps the other parts' figures from the last run.
+const resultsFile = join(root, "bench/results.json");
+const previous =
+  settings.only && existsSync(resultsFile)
+    ? (JSON.parse(readFileSync(resultsFile, "utf8")) as Record<string, unknown>)
+    : {};
+writeFileSync(resultsFile, `${JSON.stringify({ ...previous, ...results }, null, 2)}\n`);
 console.log("figures written to bench/results.json");
 await Promise.all(children.map((child) => child.stop()));
 redis.disconnect();
