@@ -67,7 +67,7 @@ export async function startRelayProcess(
       if (ended) throw new Error(`relay exited at start:\n${lines.join("\n")}`);
       return lines.find((line) => line.includes('"relay started"'));
     },
-    { what: "the relay process to start", timeoutMs: options.startTimeoutMs ?? 15_000 },
+    { what: "the relay process to start", timeoutMs: options.startTimeoutMs ?? 30_000 },
   ).catch((error: Error) => {
     child.kill("SIGKILL");
     throw error;
