@@ -1,5 +1,5 @@
 import { type Command, parseOptions } from "./command.js";
-import { age, oneLine, printJson, table } from "./output.js";
+import { oneLine, printJson, table, untilWithTimeLeft } from "./output.js";
 import { withRelayState } from "./relay-state.js";
 
 export const mutesList: Command = {
@@ -21,7 +21,7 @@ why.
         const rows = listed.map((mute) => [
           mute.kind,
           mute.name,
-          `${mute.until} (${age(new Date(now).toISOString(), Date.parse(mute.until))} left)`,
+          untilWithTimeLeft(mute.until, now),
           mute.drop ? "drop" : "hold",
           String(mute.held),
           oneLine(mute.reason ?? "-", 120),

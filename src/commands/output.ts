@@ -18,6 +18,11 @@ const units: [string, number][] = [
   ["s", 1000],
 ];
 
+/** An end time as the list commands show it: `2026-11-25T18:50:25.277Z (9m58s left)`. */
+export function untilWithTimeLeft(iso: string, now = Date.now()): string {
+  return `${iso} (${age(new Date(now).toISOString(), Date.parse(iso))} left)`;
+}
+
 /** How long ago an ISO time was, in its two largest units: `45s`, `3h12m`, `2d4h`. */
 export function age(iso: string, now = Date.now()): string {
   let left = Math.max(0, now - Date.parse(iso));

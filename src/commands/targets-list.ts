@@ -1,5 +1,5 @@
 import { type Command, parseOptions } from "./command.js";
-import { age, printJson, table } from "./output.js";
+import { age, printJson, table, untilWithTimeLeft } from "./output.js";
 import { withRelayState } from "./relay-state.js";
 
 export const targetsList: Command = {
@@ -38,7 +38,7 @@ targets that are muted (\`ticket-relay mute\`): their deliveries are held or dro
       if (muted.length > 0) {
         const rows = muted.map((mute) => [
           mute.name,
-          `${mute.until} (${age(new Date().toISOString(), Date.parse(mute.until))} left)`,
+          untilWithTimeLeft(mute.until),
           mute.drop ? "dropped" : `held (${mute.held})`,
           mute.reason ?? "-",
         ]);
