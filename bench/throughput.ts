@@ -20,7 +20,7 @@ import { buildParts } from "../src/relay-parts.js";
 import { freePort } from "../test/support/free-port.js";
 import { startRedisServer } from "../test/support/redis.js";
 import { runScaleOut, scaleSettingsFromEnv } from "./scale-out.js";
-import { answers, type BenchChild, lastLines, sleep, startChild } from "./support/child.js";
+import { answers, type BenchChild, lastLines, sleep, startChild, startedLogged } from "./support/child.js";
 
 const numberFrom = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const listFrom = (name: string, fallback: string) =>
@@ -122,9 +122,8 @@ async function startRelay(role: "all" | "ingest" | "worker", prefix: string, nam
     nodeOptions: process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : [],
     logFile,
     ready: async () =>
-      role === "worker"
-        ? lastLines(logFile, 50).includes('"relay started"')
-        : answers(`http://127.0.0.1:${port}/readyz`),
+      // A worker with a backlog waiting may log thousands of deliveries before the first look.
+      role === "worker" ? startedLogged(logFile) : answers(`http://127.0.0.1:${port}/readyz`),
     what: `the relay (role ${role})`,
   });
   return { child, url: `http://127.0.0.1:${port}` };

@@ -93,6 +93,15 @@ export async function answers(url: string): Promise<boolean> {
   return response.ok;
 }
 
+/** Whether a relay process wrote its "relay started" line to `file` yet, however much it logged since. */
+export function startedLogged(file: string): boolean {
+  try {
+    return readFileSync(file, "utf8").includes('"relay started"');
+  } catch {
+    return false;
+  }
+}
+
 export function lastLines(file: string, count = 5): string {
   try {
     return readFileSync(file, "utf8").trim().split("\n").slice(-count).join("\n");
