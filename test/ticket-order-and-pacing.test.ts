@@ -107,6 +107,26 @@ describe("per-ticket order", () => {
     await order.finish(third, conversation, true);
   });
 
+  it("answers the turns and finishes asked for in one turn of the event loop as if asked one after another", async () => {
+    const order = new TicketOrder(client, keys, undefined, 200);
+    const first = await delivery("together-first", "2026-05-01T11:00:00.000Z");
+    const second = await delivery("together-second", "2026-05-01T10:50:00.000Z");
+    await order.noteAdded([first, second].map((job) => ({ data: job.data, opts: { jobId: job.id } })));
+
+    // One script call for both: the second sees the first still pending ahead of it.
+    expect(await Promise.all([order.take(second, conversation), order.take(first, conversation)])).toEqual([
+      { kind: "wait", earlier: first.id },
+      { kind: "go" },
+    ]);
+    // The first finishes, delivered at 11:00, in the same call in which the second looks again.
+    await Promise.all([order.finish(first, conversation, true), order.take(second, conversation)]);
+    expect(await order.take(second, conversation)).toEqual({
+      kind: "late",
+      newerAt: Date.parse("2026-05-01T11:00:00.000Z"),
+    });
+    await order.finish(second, conversation, true);
+  });
+
   it("passes an earlier delivery once it has been failing longer than the bound, or once its job is gone", async () => {
     const order = new TicketOrder(client, keys, undefined, 200);
     const failing = await delivery("failing");

@@ -1,12 +1,6 @@
 import type { RedisClient } from "../redis/connector.js";
 import type { RelayKeys } from "./queues.js";
-
-interface PendingMark {
-  key: string;
-  detail: string;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
+import { SameTurnBatch } from "./same-turn-batch.js";
 
 /** Longer than any retry schedule lets a delivery live, so a late re-run still finds the mark. */
 const rememberSentForMs = 3 * 24 * 60 * 60 * 1000;
@@ -24,35 +18,18 @@ export class SentMarks {
     private readonly keys: RelayKeys,
   ) {}
 
-  #pending: PendingMark[] = [];
-
-  /**
-   * Resolves once Redis holds the mark. The marks of deliveries finishing in the same turn of
-   * the event loop are written in one pipeline: one write and one round trip for all of them.
-   */
-  mark(deliveryId: string, detail: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ key: this.keys.sent(deliveryId), detail, resolve, reject });
-      if (this.#pending.length === 1) setImmediate(() => this.#writePending());
-    });
-  }
-
-  #writePending(): void {
-    const marks = this.#pending;
-    this.#pending = [];
+  /** The marks of deliveries finishing in the same turn of the event loop go in one pipeline. */
+  readonly #marks = new SameTurnBatch<{ key: string; detail: string }, void>(async (marks) => {
     const pipeline = this.redis.pipeline();
     for (const { key, detail } of marks) pipeline.set(key, detail, "PX", rememberSentForMs);
-    pipeline.exec().then(
-      (results) =>
-        marks.forEach((mark, index) => {
-          const error = results?.[index]?.[0];
-          if (error) mark.reject(error);
-          else mark.resolve();
-        }),
-      (error: unknown) => {
-        for (const mark of marks) mark.reject(error);
-      },
-    );
+    const results = (await pipeline.exec()) ?? [];
+    for (const [error] of results) if (error) throw error;
+    return marks.map(() => undefined);
+  });
+
+  /** Resolves once Redis holds the mark. */
+  mark(deliveryId: string, detail: string): Promise<void> {
+    return this.#marks.call({ key: this.keys.sent(deliveryId), detail });
   }
 
   /** What the target said when it accepted this delivery, if it did. */

@@ -4,6 +4,7 @@ import type { RedisClient } from "../redis/connections.js";
 import type { DeliveryJob } from "./jobs.js";
 import type { RelayKeys } from "./queues.js";
 import { RedisScript } from "./redis-script.js";
+import { SameTurnBatch } from "./same-turn-batch.js";
 
 /**
  * How long the deliveries after an earlier one of their conversation wait for it while it
@@ -18,63 +19,84 @@ const pendingTtlMs = 24 * 3600_000;
 const stateTtlMs = 30 * 24 * 3600_000;
 
 /**
- * A delivery's turn: wait while an earlier delivery of its conversation to its target is not
- * finished (a job that no longer exists, or has `finishedOn`, is forgotten on the way; one
- * failing for longer than the bound is passed). Then: late when its platform time is older
- * than the newest already delivered, else go.
- * KEYS: pending (sorted set), state (hash: newest, failing:<id>, held:<id>).
- * ARGV: delivery id, arrival score, job key prefix, now, failing bound, platform ms or "".
+ * Deliveries' turns, each as one call of `take` below, in one script for all the deliveries
+ * that asked in the same turn of the event loop (queue/same-turn-batch.ts).
+ * KEYS: per delivery, its pending (sorted set) and state (hash: newest, failing:<id>, held:<id>).
+ * ARGV: job key prefix, now, failing bound; then per delivery: id, arrival score, platform ms or "".
+ * Returns kind and detail per delivery, one after the other.
  */
-const takeTurn = new RedisScript(`
-local id, now, bound = ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])
-redis.call("ZADD", KEYS[1], "NX", ARGV[2], id)
-redis.call("PEXPIRE", KEYS[1], ${pendingTtlMs})
-local rank = redis.call("ZRANK", KEYS[1], id)
-if rank > 0 then
-  local earlier = redis.call("ZRANGE", KEYS[1], 0, math.min(rank, 100) - 1)
-  for _, other in ipairs(earlier) do
-    local job = ARGV[3] .. other
-    if redis.call("EXISTS", job) == 0 or redis.call("HEXISTS", job, "finishedOn") == 1 then
-      redis.call("ZREM", KEYS[1], other)
-      redis.call("HDEL", KEYS[2], "failing:" .. other, "held:" .. other)
-    else
-      local since = tonumber(redis.call("HGET", KEYS[2], "failing:" .. other))
-      if not since or now - since < bound then
-        redis.call("HSET", KEYS[2], "held:" .. id, 1)
-        redis.call("PEXPIRE", KEYS[2], ${stateTtlMs})
-        return {"wait", other}
+const takeTurns = new RedisScript(`
+local prefix, now, bound = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+-- Wait while an earlier delivery of its conversation to its target is not finished (a job
+-- that no longer exists, or has finishedOn, is forgotten on the way; one failing for longer
+-- than the bound is passed). Then: late when its platform time is older than the newest
+-- already delivered, else go.
+local function take(pending, state, id, score, platform)
+  redis.call("ZADD", pending, "NX", score, id)
+  redis.call("PEXPIRE", pending, ${pendingTtlMs})
+  local rank = redis.call("ZRANK", pending, id)
+  if rank > 0 then
+    local earlier = redis.call("ZRANGE", pending, 0, math.min(rank, 100) - 1)
+    for _, other in ipairs(earlier) do
+      local job = prefix .. other
+      if redis.call("EXISTS", job) == 0 or redis.call("HEXISTS", job, "finishedOn") == 1 then
+        redis.call("ZREM", pending, other)
+        redis.call("HDEL", state, "failing:" .. other, "held:" .. other)
+      else
+        local since = tonumber(redis.call("HGET", state, "failing:" .. other))
+        if not since or now - since < bound then
+          redis.call("HSET", state, "held:" .. id, 1)
+          redis.call("PEXPIRE", state, ${stateTtlMs})
+          return "wait", other
+        end
       end
     end
+    if rank > 100 then
+      redis.call("HSET", state, "held:" .. id, 1)
+      return "wait", earlier[100]
+    end
   end
-  if rank > 100 then
-    redis.call("HSET", KEYS[2], "held:" .. id, 1)
-    return {"wait", earlier[100]}
-  end
+  redis.call("HDEL", state, "held:" .. id)
+  local newest = redis.call("HGET", state, "newest")
+  if platform ~= "" and newest and tonumber(platform) < tonumber(newest) then return "late", newest end
+  return "go", ""
 end
-redis.call("HDEL", KEYS[2], "held:" .. id)
-local newest = redis.call("HGET", KEYS[2], "newest")
-if ARGV[6] ~= "" and newest and tonumber(ARGV[6]) < tonumber(newest) then return {"late", newest} end
-return {"go", ""}`);
+local turns = {}
+for i = 0, #KEYS / 2 - 1 do
+  local kind, detail = take(KEYS[2 * i + 1], KEYS[2 * i + 2], ARGV[3 * i + 4], ARGV[3 * i + 5], ARGV[3 * i + 6])
+  turns[2 * i + 1] = kind
+  turns[2 * i + 2] = detail
+end
+return turns`);
 
 /**
- * A delivery is finished (delivered, dropped or a dead letter): it holds nobody any more, its
- * platform time becomes the newest if it is (ARGV[2], "" when not delivered or unknown), and
- * the next delivery is named if it is held, to be woken now instead of at its next look.
+ * Deliveries are finished (delivered, dropped or a dead letter), each as one call of `finish`,
+ * in one script for those finishing in the same turn of the event loop. A finished delivery
+ * holds nobody any more, its platform time becomes the newest if it is ("" when not delivered
+ * or unknown), and the next delivery is named if it is held, to be woken now instead of at
+ * its next look ("" when there is none).
+ * KEYS: per delivery, pending and state. ARGV: per delivery, id and platform ms or "".
  */
-const finishTurn = new RedisScript(`
-local id = ARGV[1]
-redis.call("ZREM", KEYS[1], id)
-redis.call("HDEL", KEYS[2], "failing:" .. id, "held:" .. id)
-if ARGV[2] ~= "" then
-  local newest = tonumber(redis.call("HGET", KEYS[2], "newest"))
-  if not newest or tonumber(ARGV[2]) > newest then
-    redis.call("HSET", KEYS[2], "newest", ARGV[2])
-    redis.call("PEXPIRE", KEYS[2], ${stateTtlMs})
+const finishTurns = new RedisScript(`
+local function finish(pending, state, id, platform)
+  redis.call("ZREM", pending, id)
+  redis.call("HDEL", state, "failing:" .. id, "held:" .. id)
+  if platform ~= "" then
+    local newest = tonumber(redis.call("HGET", state, "newest"))
+    if not newest or tonumber(platform) > newest then
+      redis.call("HSET", state, "newest", platform)
+      redis.call("PEXPIRE", state, ${stateTtlMs})
+    end
   end
+  local next = redis.call("ZRANGE", pending, 0, 0)[1]
+  if next and redis.call("HEXISTS", state, "held:" .. next) == 1 then return next end
+  return ""
 end
-local next = redis.call("ZRANGE", KEYS[1], 0, 0)[1]
-if next and redis.call("HEXISTS", KEYS[2], "held:" .. next) == 1 then return next end
-return false`);
+local woken = {}
+for i = 0, #KEYS / 2 - 1 do
+  woken[i + 1] = finish(KEYS[2 * i + 1], KEYS[2 * i + 2], ARGV[2 * i + 1], ARGV[2 * i + 2])
+end
+return woken`);
 
 export type Turn =
   | { kind: "go" }
@@ -115,22 +137,22 @@ export class TicketOrder {
   async take(job: Job<DeliveryJob>, conversation: Conversation): Promise<Turn> {
     const { event, targetId } = job.data;
     const key = this.keys.ticketOrder(targetId, conversation.key);
-    const [kind, detail] = (await takeTurn.run(
-      this.redis,
-      [key, `${key}:state`],
-      [
-        job.id ?? "",
-        arrivalScore(event),
+    return this.#takes.call({ key, id: job.id ?? "", score: arrivalScore(event), platform: platformMs(event) ?? "" });
+  }
+
+  readonly #takes = new SameTurnBatch<{ key: string; id: string; score: number; platform: number | "" }, Turn>(
+    async (takes) => {
+      const keys = takes.flatMap(({ key }) => [key, `${key}:state`]);
+      const args = takes.flatMap(({ id, score, platform }) => [id, score, platform]);
+      const answers = (await takeTurns.run(this.redis, keys, [
         this.keys.deliveryJob(""),
         Date.now(),
         this.failingBoundMs,
-        platformMs(event) ?? "",
-      ],
-    )) as [string, string];
-    if (kind === "wait") return { kind, earlier: detail };
-    if (kind === "late") return { kind, newerAt: Number(detail) };
-    return { kind: "go" };
-  }
+        ...args,
+      ])) as string[];
+      return takes.map((_, index) => turnOf(answers[2 * index] ?? "", answers[2 * index + 1] ?? ""));
+    },
+  );
 
   /** A try failed and will be retried: from now on the bound of the deliveries behind it runs. */
   async failing(job: Job<DeliveryJob>, conversation: Conversation): Promise<void> {
@@ -142,14 +164,28 @@ export class TicketOrder {
   async finish(job: Job<DeliveryJob>, conversation: Conversation, delivered: boolean): Promise<void> {
     const key = this.keys.ticketOrder(job.data.targetId, conversation.key);
     const platform = delivered ? platformMs(job.data.event) : undefined;
-    const next = await finishTurn.run(this.redis, [key, `${key}:state`], [job.id ?? "", platform ?? ""]);
-    if (typeof next !== "string" || !this.deliveries) return;
+    const next = await this.#finishes.call({ key, id: job.id ?? "", platform: platform ?? "" });
+    if (!next || !this.deliveries) return;
     try {
       await (await this.deliveries.getJob(next))?.promote();
     } catch {
       // Not delayed (any more): it is running, or already back in the queue. Its next look finds its turn.
     }
   }
+
+  readonly #finishes = new SameTurnBatch<{ key: string; id: string; platform: number | "" }, string>(
+    async (finishes) => {
+      const keys = finishes.flatMap(({ key }) => [key, `${key}:state`]);
+      const args = finishes.flatMap(({ id, platform }) => [id, platform]);
+      return (await finishTurns.run(this.redis, keys, args)) as string[];
+    },
+  );
+}
+
+function turnOf(kind: string, detail: string): Turn {
+  if (kind === "wait") return { kind, earlier: detail };
+  if (kind === "late") return { kind, newerAt: Number(detail) };
+  return { kind: "go" };
 }
 
 /**

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { SameTurnBatch } from "../src/queue/same-turn-batch.js";
+
+describe("calls gathered in one turn of the event loop", () => {
+  it("runs the calls of one turn as one batch and answers each caller with its own result", async () => {
+    const batches: number[][] = [];
+    const doubled = new SameTurnBatch<number, number>(async (items) => {
+      batches.push(items);
+      return items.map((item) => item * 2);
+    });
+    expect(await Promise.all([doubled.call(1), doubled.call(2), doubled.call(3)])).toEqual([2, 4, 6]);
+    expect(await doubled.call(4)).toBe(8);
+    expect(batches).toEqual([[1, 2, 3], [4]]);
+  });
+
+  it("starts a new batch once one holds maxItems", async () => {
+    const sizes: number[] = [];
+    const echo = new SameTurnBatch<number, number>(async (items) => {
+      sizes.push(items.length);
+      return items;
+    }, 2);
+    expect(await Promise.all([1, 2, 3, 4, 5].map((item) => echo.call(item)))).toEqual([1, 2, 3, 4, 5]);
+    expect(sizes).toEqual([2, 2, 1]);
+  });
+
+  it("rejects every caller of a batch that failed, and serves the next batch", async () => {
+    let fail = true;
+    const flaky = new SameTurnBatch<string, string>(async (items) => {
+      if (fail) throw new Error("Redis said no");
+      return items;
+    });
+    const failed = await Promise.allSettled([flaky.call("a"), flaky.call("b")]);
+    expect(failed.map((result) => result.status)).toEqual(["rejected", "rejected"]);
+    fail = false;
+    expect(await flaky.call("c")).toBe("c");
+  });
+});
