@@ -39,6 +39,12 @@ describe("the JSON nesting-depth scanner", () => {
     expect(deeper(`[[[[${"\u0000".repeat(10)}`, 3)).toBe(true);
   });
 
+  it("takes a wide body with far more brackets in all than the limit, when none nests past it", () => {
+    const wide = `[${'{"tags":["a"]},'.repeat(1000)}{}]`;
+    expect(deeper(wide, 3)).toBe(false);
+    expect(deeper(wide, 2)).toBe(true);
+  });
+
   it("refuses 100,000 levels and takes the documented maximum", () => {
     expect(deeper(`${"[".repeat(100_000)}${"]".repeat(100_000)}`, maxJsonDepth)).toBe(true);
     expect(deeper(`${"[".repeat(maxJsonDepth)}${"]".repeat(maxJsonDepth)}`, maxJsonDepth)).toBe(false);
