@@ -1,4 +1,4 @@
-import type { RedisClient } from "../redis/connector.js";
+import { execAll, type RedisClient } from "../redis/connections.js";
 import type { RelayKeys } from "./queues.js";
 import { SameTurnBatch } from "./same-turn-batch.js";
 
@@ -22,8 +22,7 @@ export class SentMarks {
   readonly #marks = new SameTurnBatch<{ key: string; detail: string }, void>(async (marks) => {
     const pipeline = this.redis.pipeline();
     for (const { key, detail } of marks) pipeline.set(key, detail, "PX", rememberSentForMs);
-    const results = (await pipeline.exec()) ?? [];
-    for (const [error] of results) if (error) throw error;
+    await execAll(pipeline);
     return marks.map(() => undefined);
   });
 

@@ -1,6 +1,6 @@
 import type { Job, Queue } from "bullmq";
 import { type Conversation, conversationOf, type RelayEvent } from "../events.js";
-import type { RedisClient } from "../redis/connections.js";
+import { execAll, type RedisClient } from "../redis/connections.js";
 import type { DeliveryJob } from "./jobs.js";
 import type { RelayKeys } from "./queues.js";
 import { RedisScript } from "./redis-script.js";
@@ -120,19 +120,27 @@ export class TicketOrder {
     private readonly failingBoundMs = orderWaitForFailingMs,
   ) {}
 
-  /** Notes new deliveries, in the routing worker, right after they were added. */
+  /**
+   * Notes new deliveries, in the routing worker, right after they were added. The notes of
+   * webhooks routed in the same turn of the event loop go to Redis in one pipeline.
+   */
   async noteAdded(jobs: { data: DeliveryJob; opts: { jobId?: string } }[]): Promise<void> {
-    const multi = this.redis.multi();
-    let any = false;
-    for (const { data, opts } of jobs) {
+    const notes = jobs.flatMap(({ data, opts }) => {
       const conversation = conversationOf(data.event)?.key;
-      if (!conversation || !opts.jobId) continue;
-      const key = this.keys.ticketOrder(data.targetId, conversation);
-      multi.zadd(key, "NX", arrivalScore(data.event), opts.jobId).pexpire(key, pendingTtlMs);
-      any = true;
-    }
-    if (any) await multi.exec();
+      if (!conversation || !opts.jobId) return [];
+      return [
+        { key: this.keys.ticketOrder(data.targetId, conversation), score: arrivalScore(data.event), id: opts.jobId },
+      ];
+    });
+    if (notes.length > 0) await this.#notes.call(notes);
   }
+
+  readonly #notes = new SameTurnBatch<{ key: string; score: number; id: string }[], void>(async (batches) => {
+    const pipeline = this.redis.pipeline();
+    for (const { key, score, id } of batches.flat()) pipeline.zadd(key, "NX", score, id).pexpire(key, pendingTtlMs);
+    await execAll(pipeline);
+    return batches.map(() => undefined);
+  });
 
   async take(job: Job<DeliveryJob>, conversation: Conversation): Promise<Turn> {
     const { event, targetId } = job.data;

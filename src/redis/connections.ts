@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 import { type ConnectionSettings, type RedisClient, RedisConnector } from "./connector.js";
 
 export { type RedisClient, redisUrlWithoutPassword } from "./connector.js";
@@ -60,4 +60,12 @@ export async function redisAnswers(redis: RedisClient, timeoutMs = 2000): Promis
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Runs a pipeline and resolves once Redis has answered all of it; rejects with the first
+ * command's error, since ioredis reports those in the results instead of rejecting.
+ */
+export async function execAll(pipeline: ChainableCommander): Promise<void> {
+  for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
 }
