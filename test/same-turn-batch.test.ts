@@ -13,12 +13,15 @@ describe("calls gathered in one turn of the event loop", () => {
     expect(batches).toEqual([[1, 2, 3], [4]]);
   });
 
-  it("starts a new batch once one holds maxItems", async () => {
+  it("starts a new batch once one holds maxWeight", async () => {
     const sizes: number[] = [];
-    const echo = new SameTurnBatch<number, number>(async (items) => {
-      sizes.push(items.length);
-      return items;
-    }, 2);
+    const echo = new SameTurnBatch<number, number>(
+      async (items) => {
+        sizes.push(items.length);
+        return items;
+      },
+      { maxWeight: 2 },
+    );
     expect(await Promise.all([1, 2, 3, 4, 5].map((item) => echo.call(item)))).toEqual([1, 2, 3, 4, 5]);
     expect(sizes).toEqual([2, 2, 1]);
   });

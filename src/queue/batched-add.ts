@@ -1,4 +1,5 @@
 import type { JobsOptions } from "bullmq";
+import { SameTurnBatch } from "./same-turn-batch.js";
 
 /** One job to add, as `Queue.addBulk` takes it. */
 export interface JobToAdd<T> {
@@ -10,12 +11,6 @@ export interface JobToAdd<T> {
 /** The part of a BullMQ `Queue` this uses: a job's id is the existing one's for a duplicate. */
 export interface BulkAdder<T> {
   addBulk(jobs: JobToAdd<T>[]): Promise<{ id?: string }[]>;
-}
-
-interface Waiting<T> {
-  jobs: JobToAdd<T>[];
-  resolve: (ids: (string | undefined)[]) => void;
-  reject: (error: unknown) => void;
 }
 
 /**
@@ -32,11 +27,22 @@ const maxJobsPerBulk = 500;
  * pipeline fails, every caller in it gets the error, as it would have on its own.
  */
 export class BatchedAdd<T> {
-  #waiting: Waiting<T>[] = [];
-  #waitingJobs = 0;
-  #scheduled = false;
+  /** Each caller's jobs are one item, weighed by how many jobs it holds. */
+  readonly #adds: SameTurnBatch<JobToAdd<T>[], (string | undefined)[]>;
 
-  constructor(private readonly queue: BulkAdder<T>) {}
+  constructor(private readonly queue: BulkAdder<T>) {
+    this.#adds = new SameTurnBatch(
+      async (callers) => {
+        const added = await queue.addBulk(callers.flat());
+        let offset = 0;
+        return callers.map((jobs) => {
+          offset += jobs.length;
+          return added.slice(offset - jobs.length, offset).map((job) => job.id);
+        });
+      },
+      { maxWeight: maxJobsPerBulk, weigh: (jobs) => jobs.length },
+    );
+  }
 
   /** Adds one job; resolves with its id in Redis, which is the existing job's for a duplicate. */
   async add(job: JobToAdd<T>): Promise<string | undefined> {
@@ -48,16 +54,7 @@ export class BatchedAdd<T> {
   addAll(jobs: JobToAdd<T>[]): Promise<(string | undefined)[]> {
     if (jobs.length === 0) return Promise.resolve([]);
     if (jobs.length >= maxJobsPerBulk) return this.#addInBulks(jobs);
-    return new Promise((resolve, reject) => {
-      this.#waiting.push({ jobs, resolve, reject });
-      this.#waitingJobs += jobs.length;
-      if (this.#waitingJobs >= maxJobsPerBulk) this.#flush();
-      else if (!this.#scheduled) {
-        this.#scheduled = true;
-        // After the I/O callbacks of this turn: the other requests that arrived with this one.
-        setImmediate(() => this.#flush());
-      }
-    });
+    return this.#adds.call(jobs);
   }
 
   async #addInBulks(jobs: JobToAdd<T>[]): Promise<(string | undefined)[]> {
@@ -67,25 +64,5 @@ export class BatchedAdd<T> {
       ids.push(...added.map((job) => job.id));
     }
     return ids;
-  }
-
-  #flush(): void {
-    this.#scheduled = false;
-    const batch = this.#waiting;
-    if (batch.length === 0) return;
-    this.#waiting = [];
-    this.#waitingJobs = 0;
-    this.queue.addBulk(batch.flatMap((waiting) => waiting.jobs)).then(
-      (added) => {
-        let offset = 0;
-        for (const waiting of batch) {
-          waiting.resolve(added.slice(offset, offset + waiting.jobs.length).map((job) => job.id));
-          offset += waiting.jobs.length;
-        }
-      },
-      (error: unknown) => {
-        for (const waiting of batch) waiting.reject(error);
-      },
-    );
   }
 }

@@ -4,6 +4,13 @@ interface Call<T, R> {
   reject: (error: unknown) => void;
 }
 
+export interface SameTurnBatchOptions<T> {
+  /** Most weight in one batch: bounds one Redis command's size and how long it holds Redis. */
+  maxWeight?: number;
+  /** An item's weight (1 by default): e.g. how many jobs a caller adds at once. */
+  weigh?: (item: T) => number;
+}
+
 /**
  * Gathers the calls made in one turn of the event loop and runs them together: with 50
  * deliveries in flight, the Redis writes of those finishing at the same moment go as one
@@ -13,17 +20,23 @@ interface Call<T, R> {
  */
 export class SameTurnBatch<T, R> {
   #pending: Call<T, R>[] = [];
+  #weight = 0;
+  readonly #maxWeight: number;
+  readonly #weigh: (item: T) => number;
 
   constructor(
     private readonly run: (items: T[]) => Promise<R[]>,
-    /** Most items in one batch: bounds one Redis command's size and how long it holds Redis. */
-    private readonly maxItems = 200,
-  ) {}
+    options: SameTurnBatchOptions<T> = {},
+  ) {
+    this.#maxWeight = options.maxWeight ?? 200;
+    this.#weigh = options.weigh ?? (() => 1);
+  }
 
   call(item: T): Promise<R> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ item, resolve, reject });
-      if (this.#pending.length >= this.maxItems) this.#flush();
+      this.#weight += this.#weigh(item);
+      if (this.#weight >= this.#maxWeight) this.#flush();
       // After the I/O callbacks of this turn: the other calls that come with this one.
       else if (this.#pending.length === 1) setImmediate(() => this.#flush());
     });
@@ -33,6 +46,7 @@ export class SameTurnBatch<T, R> {
     const calls = this.#pending;
     if (calls.length === 0) return;
     this.#pending = [];
+    this.#weight = 0;
     this.run(calls.map((call) => call.item)).then(
       (results) => {
         for (const [index, call] of calls.entries()) call.resolve(results[index] as R);
