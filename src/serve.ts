@@ -185,7 +185,7 @@ async function startIngest(
   });
   // With a spool, webhooks Redis cannot take are written to disk and drained later (spool/).
   const spool = await openSpool(config, redis, logger);
-  const intake = new Intake(redis, config.redis.prefix, logger, {
+  const intake = new Intake(redis, config.redis.prefix, {
     dedupWindowMs: (sourceId) => parts().config.sources[sourceId]?.dedupe.window ?? 0,
     fallback: spool?.fallback,
   });
@@ -223,7 +223,6 @@ async function startIngest(
   });
   const closeStores = async () => {
     await spool?.close();
-    await intake.close();
     await inbound?.close();
     await deliveries?.close();
     redis.disconnect();

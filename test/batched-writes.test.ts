@@ -2,18 +2,16 @@ import { readFileSync } from "node:fs";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../src/log.js";
 import { BatchedAdd } from "../src/queue/batched-add.js";
 import { Intake } from "../src/queue/intake.js";
-import { inboundQueueName } from "../src/queue/jobs.js";
 import { relayKeys } from "../src/queue/queues.js";
 import { SentMarks } from "../src/queue/sent-marks.js";
 import { createIngestConnection } from "../src/redis/connections.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { uniquePrefix } from "./support/relay.js";
+import { storedWebhooks } from "./support/webhook-stream.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
-const quiet = createLogger({ level: "silent" });
 
 /** Writes made at the same moment share one Redis round trip, and each still gets its own answer. */
 describe("writes gathered into one round trip", () => {
@@ -33,8 +31,8 @@ describe("writes gathered into one round trip", () => {
   it("answers each of many webhooks arriving together for itself: stored once, or a duplicate", async () => {
     const prefix = uniquePrefix();
     const connection = createIngestConnection(redis.url);
-    const intake = new Intake(connection, prefix, quiet, { dedupWindowMs: () => 60_000 });
-    const inbound = new Queue(inboundQueueName, { connection: { url: redis.url }, prefix });
+    const intake = new Intake(connection, prefix, { dedupWindowMs: () => 60_000 });
+    const inbound = storedWebhooks(redis.url, prefix);
     try {
       await intake.waitUntilReady(5000);
       const bodies = Array.from({ length: 40 }, (_, index) => statusChange.replace("Cat is ill", `Cat ${index}`));
@@ -49,10 +47,9 @@ describe("writes gathered into one round trip", () => {
       const answers = await Promise.all(posted);
       expect(answers.slice(0, 40)).toEqual(Array(40).fill("stored"));
       expect(answers.slice(40)).toEqual(Array(10).fill("duplicate"));
-      expect(await inbound.getWaitingCount()).toBe(40);
+      expect(await inbound.count()).toBe(40);
     } finally {
       await inbound.close();
-      await intake.close();
       connection.disconnect();
     }
   });

@@ -1,17 +1,14 @@
 import { readFileSync } from "node:fs";
-import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../src/log.js";
 import { Intake, QueueUnavailable } from "../src/queue/intake.js";
-import { inboundQueueName } from "../src/queue/jobs.js";
 import { createIngestConnection } from "../src/redis/connections.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { waitFor } from "./support/wait.js";
+import { storedWebhooks } from "./support/webhook-stream.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
-const quiet = createLogger({ level: "silent" });
 
 /** What ingest answers when Redis is slow, full or handed something it cannot store. */
 describe("storing a webhook when Redis misbehaves", () => {
@@ -33,15 +30,14 @@ describe("storing a webhook when Redis misbehaves", () => {
   /** An Intake on its own connection, as ingest builds it, with a short store timeout. */
   async function openIntake(prefix: string, timeoutMs: number) {
     const connection = createIngestConnection(redis.url);
-    const intake = new Intake(connection, prefix, quiet, { dedupWindowMs: () => 60_000, timeoutMs });
+    const intake = new Intake(connection, prefix, { dedupWindowMs: () => 60_000, timeoutMs });
     await intake.waitUntilReady(5000);
-    const inbound = new Queue(inboundQueueName, { connection: { url: redis.url }, prefix });
+    const inbound = storedWebhooks(redis.url, prefix);
     return {
       intake,
       inbound,
       async close() {
         await inbound.close();
-        await intake.close();
         connection.disconnect();
       },
     };
@@ -56,11 +52,11 @@ describe("storing a webhook when Redis misbehaves", () => {
       const first = intake.accept({ receipt: receipt("r1"), payload: JSON.parse(statusChange), rawBody });
       await expect(first).rejects.toBeInstanceOf(QueueUnavailable);
       // The paused write is not lost: it lands once Redis resumes.
-      await waitFor(async () => (await inbound.getWaitingCount()) === 1, { what: "the late write", timeoutMs: 5000 });
+      await waitFor(async () => (await inbound.count()) === 1, { what: "the late write", timeoutMs: 5000 });
 
       const retry = await intake.accept({ receipt: receipt("r2"), payload: JSON.parse(statusChange), rawBody });
       expect(retry).toBe("duplicate");
-      expect(await inbound.getWaitingCount()).toBe(1);
+      expect(await inbound.count()).toBe(1);
     } finally {
       await close();
     }
@@ -81,7 +77,7 @@ describe("storing a webhook when Redis misbehaves", () => {
         });
         expect(outcome).toBe("stored");
       }
-      expect(await inbound.getWaitingCount()).toBe(2);
+      expect(await inbound.count()).toBe(2);
     } finally {
       await close();
     }
@@ -100,7 +96,7 @@ describe("storing a webhook when Redis misbehaves", () => {
 
   describe("over HTTP", () => {
     let relay: TestRelay;
-    let inbound: Queue;
+    let inbound: ReturnType<typeof storedWebhooks>;
 
     beforeAll(async () => {
       const prefix = uniquePrefix();
@@ -112,7 +108,7 @@ sources:
 `,
         { role: "ingest" },
       );
-      inbound = new Queue(inboundQueueName, { connection: { url: redis.url }, prefix });
+      inbound = storedWebhooks(redis.url, prefix);
     });
 
     afterAll(async () => {
@@ -128,11 +124,11 @@ sources:
       });
 
     it("answers 200 for a webhook stored while Redis was paused for 3 s, not 503", async () => {
-      const before = await inbound.getWaitingCount();
+      const before = await inbound.count();
       await admin.call("CLIENT", "PAUSE", "3000", "WRITE");
       const response = await post(statusChange.replace("Cat is ill", "Paused"));
       expect(response.status).toBe(200);
-      expect(await inbound.getWaitingCount()).toBe(before + 1);
+      expect(await inbound.count()).toBe(before + 1);
     });
 
     it("answers 503 while Redis is out of memory, keeps serving, and stores again once it has room", async () => {

@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
-import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inboundQueueName } from "../src/queue/jobs.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { storedWebhooks } from "./support/webhook-stream.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
 
@@ -13,7 +12,7 @@ const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_c
 describe("webhook intake", () => {
   let redis: RedisServer;
   let relay: TestRelay;
-  let inbound: Queue;
+  let inbound: ReturnType<typeof storedWebhooks>;
   const prefix = uniquePrefix();
 
   beforeAll(async () => {
@@ -28,7 +27,7 @@ sources:
 `,
       { role: "ingest" },
     );
-    inbound = new Queue(inboundQueueName, { connection: { url: redis.url }, prefix });
+    inbound = storedWebhooks(redis.url, prefix);
   });
 
   afterAll(async () => {
@@ -60,9 +59,9 @@ sources:
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ accepted: 1, receipt: expect.any(String) });
 
-    const [job] = await inbound.getWaiting();
-    expect(job?.data.receipt).toMatchObject({ source: "socialboards" });
-    expect(job?.data.payload).toEqual(JSON.parse(statusChange));
+    const [stored] = await inbound.all();
+    expect(stored?.receipt).toMatchObject({ source: "socialboards" });
+    expect(stored?.payload).toEqual(JSON.parse(statusChange));
   });
 
   it("accepts POSTs without a token when the source has no urlToken", async () => {
@@ -131,10 +130,10 @@ sources:
   });
 
   it("stores nothing that it refused, and keeps serving", async () => {
-    const before = await inbound.getWaitingCount();
+    const before = await inbound.count();
     await post("/webhooks/socialboards?token=wrong", statusChange);
     await post("/webhooks/socialboards?token=url-secret", "{");
-    expect(await inbound.getWaitingCount()).toBe(before);
+    expect(await inbound.count()).toBe(before);
     expect((await fetch(`${relay.url}/healthz`)).status).toBe(200);
   });
 

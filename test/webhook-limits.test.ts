@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
-import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../src/config/errors.js";
 import { parseConfig } from "../src/config/load.js";
-import { inboundQueueName } from "../src/queue/jobs.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { storedWebhooks } from "./support/webhook-stream.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
 
@@ -20,7 +19,7 @@ const envelopeAround = (events: string) => `{"CommunityName":"a","EventType":"x"
 describe("webhook limits beyond the body size", () => {
   let redis: RedisServer;
   let relay: TestRelay;
-  let inbound: Queue;
+  let inbound: ReturnType<typeof storedWebhooks>;
   const prefix = uniquePrefix();
 
   beforeAll(async () => {
@@ -33,7 +32,7 @@ sources:
 `,
       { role: "ingest" },
     );
-    inbound = new Queue(inboundQueueName, { connection: { url: redis.url }, prefix });
+    inbound = storedWebhooks(redis.url, prefix);
   });
 
   afterAll(async () => {
@@ -50,14 +49,14 @@ sources:
     });
 
   it("refuses JSON nested 100,000 deep in a valid envelope with 400, stores nothing, and keeps serving", async () => {
-    const before = await inbound.getWaitingCount();
+    const before = await inbound.count();
     const deep = envelopeAround(`[{"D":${"[".repeat(100_000)}${"]".repeat(100_000)}}]`);
 
     const response = await post(deep);
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ error: "JSON nested deeper than 64 levels" });
 
-    expect(await inbound.getWaitingCount()).toBe(before);
+    expect(await inbound.count()).toBe(before);
     expect((await fetch(`${relay.url}/healthz`)).status).toBe(200);
     expect((await post(statusChange)).status).toBe(200);
   });
@@ -69,7 +68,7 @@ sources:
   });
 
   it("refuses a webhook of 50,000 events with 413 naming the limit and its key, and stores nothing", async () => {
-    const before = await inbound.getWaitingCount();
+    const before = await inbound.count();
     const many = envelopeAround(`[${Array(50_000).fill("{}").join(",")}]`);
 
     const response = await post(many);
@@ -79,7 +78,7 @@ sources:
     expect(error).toContain("1000");
     expect(error).toContain("server.maxEventsPerWebhook");
 
-    expect(await inbound.getWaitingCount()).toBe(before);
+    expect(await inbound.count()).toBe(before);
   });
 
   it("accepts a webhook of exactly 1000 events by default", async () => {

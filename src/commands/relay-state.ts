@@ -7,6 +7,7 @@ import { DisabledTargets } from "../queue/disabled-targets.js";
 import { Mutes } from "../queue/mutes.js";
 import { openDeliveryQueue, openInboundQueue, relayKeys } from "../queue/queues.js";
 import { SentMarks } from "../queue/sent-marks.js";
+import { WebhookStream } from "../queue/webhook-stream.js";
 import { isRedisUnavailable } from "../redis/connections.js";
 import { RedisConnector } from "../redis/connector.js";
 import { embedded, runningEmbeddedRedis } from "../redis/embedded.js";
@@ -85,7 +86,12 @@ export async function withLoadedRelayState(
       deadLetters: new DeadLetters(queue, keys, config.targets, compileTemplates(config)),
       disabledTargets: new DisabledTargets(redis, keys),
       mutes: new Mutes(redis, keys, queue),
-      deliveryProgress: new DeliveryProgressReader(inbound, queue, new SentMarks(redis, keys)),
+      deliveryProgress: new DeliveryProgressReader(
+        new WebhookStream(redis, keys),
+        inbound,
+        queue,
+        new SentMarks(redis, keys),
+      ),
     });
   } catch (error) {
     if (!isRedisUnavailable(error)) throw error;

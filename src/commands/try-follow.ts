@@ -1,4 +1,5 @@
 import { type DeliveryProgress, type DeliveryProgressReader, isSettled } from "../queue/delivery-progress.js";
+import type { Receipt } from "../sources/source.js";
 import { age } from "./output.js";
 
 /** How often Redis is asked again while deliveries are under way. */
@@ -22,7 +23,7 @@ export type FollowedDelivery = ExpectedDelivery & DeliveryProgress;
  */
 export async function followDeliveries(
   reader: DeliveryProgressReader,
-  receipt: string,
+  receipt: Pick<Receipt, "id" | "receivedAt">,
   expected: readonly ExpectedDelivery[],
   options: { waitMs: number; file: string; say: (line: string) => void },
 ): Promise<FollowedDelivery[]> {

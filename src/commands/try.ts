@@ -131,6 +131,8 @@ matches; 1 when the relay did not accept it or a delivery was not delivered; 2 o
     for (const event of planned) describePlan(event, planned.length > 1, say);
     say(`post      ${report.url}`);
 
+    // The relay stores the webhook after this moment: where `try` looks for it until it is routed.
+    const postedAt = new Date().toISOString();
     const outcome = await postSample(endpoint, sample.body, { sourceId: chosen.id, file, base });
     report.answer = answerOf(outcome);
     if (!outcome.accepted) {
@@ -159,7 +161,12 @@ matches; 1 when the relay did not accept it or a delivery was not delivered; 2 o
     say(`following ${deliveries} for up to ${waitMs / 1000}s`);
     let followed = false;
     const code = await withLoadedRelayState(config, file, async ({ deliveryProgress }) => {
-      report.deliveries = await followDeliveries(deliveryProgress, outcome.receipt, expected, { waitMs, file, say });
+      report.deliveries = await followDeliveries(
+        deliveryProgress,
+        { id: outcome.receipt, receivedAt: postedAt },
+        expected,
+        { waitMs, file, say },
+      );
       followed = true;
       const delivered = report.deliveries.filter((delivery) => delivery.state === "delivered").length;
       report.ok = delivered === expected.length;

@@ -18,7 +18,8 @@ export interface DashboardDeps {
 
 /** What a queue's jobs are, under its name on the board. */
 const descriptions: Readonly<Record<string, string>> = {
-  [inboundQueueName]: "One job per accepted webhook, until a worker routes it.",
+  [inboundQueueName]:
+    "Webhooks whose routing failed once (or whose worker stopped mid-way), retried here. The others are routed straight from the webhook stream.",
   [deliveryQueueName]: "One job per event and target. Failed jobs are the dead letters.",
 };
 

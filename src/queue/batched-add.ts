@@ -21,10 +21,9 @@ const maxJobsPerBulk = 500;
 
 /**
  * Adds jobs to a queue, gathering the adds asked for in one turn of the event loop into one
- * `addBulk`: one write and one round trip to Redis for many webhooks (ingest) or many routed
- * events (the routing worker), instead of one each. Each caller's promise still settles only
- * once Redis has answered for its own jobs, so "stored" keeps meaning "Redis holds it"; if the
- * pipeline fails, every caller in it gets the error, as it would have on its own.
+ * `addBulk`: one write and one round trip to Redis for the deliveries of many routed webhooks,
+ * instead of one each. Each caller's promise still settles only once Redis has answered for its
+ * own jobs; if the pipeline fails, every caller in it gets the error, as it would have on its own.
  */
 export class BatchedAdd<T> {
   /** Each caller's jobs are one item, weighed by how many jobs it holds. */

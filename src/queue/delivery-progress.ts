@@ -1,7 +1,9 @@
 import type { Job, Queue } from "bullmq";
+import type { Receipt } from "../sources/source.js";
 import { tryLine } from "./dead-letters.js";
 import type { DeliveryJob, InboundJob } from "./jobs.js";
 import type { SentMarks } from "./sent-marks.js";
+import type { WebhookStream } from "./webhook-stream.js";
 
 /** Where one delivery of one accepted webhook is now, as `ticket-relay try` follows it. */
 export type DeliveryProgress =
@@ -26,20 +28,25 @@ export function isSettled(progress: DeliveryProgress): boolean {
 }
 
 /**
- * Reads where deliveries are from what the relay keeps in Redis: the webhook's routing job
- * (id: the receipt id) until it is routed, then each delivery job, then its sent mark. A
- * delivery moves through these in that order (routed, queued, tried, marked sent, removed), so
- * reading them in the same order never mistakes one in motion for one that is missing.
+ * Reads where deliveries are from what the relay keeps in Redis: the webhook's entry in the
+ * webhook stream until it is routed (or its inbound job, id: the receipt id, after a failure
+ * there), then each delivery job, then its sent mark. A delivery moves through these in that
+ * order (routed, queued, tried, marked sent, removed), so reading them in the same order never
+ * mistakes one in motion for one that is missing.
  */
 export class DeliveryProgressReader {
   constructor(
+    private readonly stream: Pick<WebhookStream, "holds">,
     private readonly inbound: Queue<InboundJob>,
     private readonly deliveries: Queue<DeliveryJob>,
     private readonly sent: SentMarks,
   ) {}
 
-  /** The progress of each delivery made from the webhook with this receipt id. */
-  async of(receiptId: string, deliveryIds: readonly string[]): Promise<Map<string, DeliveryProgress>> {
+  /** The progress of each delivery made from the webhook with this receipt. */
+  async of(
+    { id: receiptId, receivedAt }: Pick<Receipt, "id" | "receivedAt">,
+    deliveryIds: readonly string[],
+  ): Promise<Map<string, DeliveryProgress>> {
     const progress = new Map<string, DeliveryProgress>();
     const pending: string[] = [];
     // A sent mark is final, and the most common answer once workers run: looked at first.
@@ -50,18 +57,24 @@ export class DeliveryProgressReader {
     }
     if (pending.length === 0) return progress;
 
-    const routing = await this.inbound.getJob(receiptId);
-    const routingState = routing ? await routing.getState() : "unknown";
-    if (routing && routingState !== "unknown" && routingState !== "completed") {
-      const answer: DeliveryProgress =
-        routingState === "failed"
-          ? { state: "routing-failed", reason: routing.failedReason }
-          : { state: "queued", waitingFor: "routing" };
-      for (const id of pending) progress.set(id, answer);
+    const routing = await this.#routing(receiptId, receivedAt);
+    if (routing) {
+      for (const id of pending) progress.set(id, routing);
       return progress;
     }
     for (const id of pending) progress.set(id, await this.#delivery(id));
     return progress;
+  }
+
+  /** While the webhook is not routed yet: in the webhook stream, or in the inbound queue after a failure there. */
+  async #routing(receiptId: string, receivedAt: string): Promise<DeliveryProgress | undefined> {
+    // The stream first: a webhook leaves it only once its deliveries or its inbound job exist.
+    if (await this.stream.holds(receiptId, receivedAt)) return { state: "queued", waitingFor: "routing" };
+    const job = await this.inbound.getJob(receiptId);
+    const state = job ? await job.getState() : "unknown";
+    if (job && state === "failed") return { state: "routing-failed", reason: job.failedReason };
+    if (job && state !== "unknown" && state !== "completed") return { state: "queued", waitingFor: "routing" };
+    return undefined;
   }
 
   async #delivery(id: string): Promise<DeliveryProgress> {

@@ -1,12 +1,9 @@
 import { createHash } from "node:crypto";
-import type { Queue } from "bullmq";
-import { type Logger, throttledWarning } from "../log.js";
 import { isRedisUnavailable, redisAnswers } from "../redis/connections.js";
 import type { RedisClient } from "../redis/connector.js";
 import type { Receipt } from "../sources/source.js";
-import { BatchedAdd } from "./batched-add.js";
-import type { InboundJob } from "./jobs.js";
-import { openInboundQueue } from "./queues.js";
+import { relayKeys } from "./queues.js";
+import { WebhookStream, type WebhookToStore } from "./webhook-stream.js";
 
 /** How long a sender's signed message id is remembered; longer than Standard Webhooks senders retry. */
 const signedIdWindowMs = 24 * 60 * 60 * 1000;
@@ -40,19 +37,9 @@ export type StoreInRedis = (timeoutMs?: number) => Promise<"stored" | "duplicate
 
 /** Decides where an accepted webhook is stored: in Redis through `store`, or elsewhere. */
 export interface IntakeFallback {
-  accept(job: InboundJobEntry, store: StoreInRedis): Promise<"stored" | "duplicate" | "spooled">;
+  accept(webhook: WebhookToStore, store: StoreInRedis): Promise<"stored" | "duplicate" | "spooled">;
   /** Why ingest is ready but not as usual (e.g. "spooling"), for /readyz; undefined when it is. */
   degraded(): string | undefined;
-}
-
-/** An inbound job with its BullMQ deduplication: what ingest adds, or spools to add later. */
-export interface InboundJobEntry extends InboundJob {
-  deduplication?: { id: string; ttl: number };
-}
-
-/** The one shape of an inbound add, shared by ingest and the spool drainer. */
-export function inboundJobEntry({ receipt, payload, deduplication }: InboundJobEntry) {
-  return { name: receipt.source, data: { receipt, payload }, opts: { jobId: receipt.id, deduplication } };
 }
 
 /** What ingest is given to store: the receipt, the parsed body and the exact bytes received. */
@@ -66,30 +53,26 @@ export interface Webhook {
 
 /** The ingest side of the queue: stores one accepted webhook, once, within a bounded time. */
 export class Intake {
-  readonly #queue: Queue<InboundJob>;
-  /** Adds of requests arriving together go to Redis in one round trip (queue/batched-add.ts). */
-  readonly #adds: BatchedAdd<InboundJob>;
+  /** Webhooks arriving together are stored in one script call (queue/webhook-stream.ts). */
+  readonly #stream: WebhookStream;
   readonly #timeoutMs: number;
 
   constructor(
     private readonly redis: RedisClient,
     prefix: string,
-    private readonly logger: Logger,
     private readonly options: IntakeOptions,
   ) {
     this.#timeoutMs = options.timeoutMs ?? storeTimeoutMs;
-    this.#queue = openInboundQueue(prefix, redis);
-    this.#queue.on("error", throttledWarning(this.logger, "inbound queue error"));
-    this.#adds = new BatchedAdd(this.#queue);
+    this.#stream = new WebhookStream(redis, relayKeys(prefix));
   }
 
   /**
    * Resolves "stored" once Redis holds the webhook, "duplicate" when Redis already holds the
    * same message (same signed id in the last 24 h, or the same bytes within the source's dedupe window),
    * and rejects with QueueUnavailable when Redis cannot take it. The duplicate check is part of
-   * the same atomic Redis script as the add (BullMQ deduplication), so a write that lands after
-   * we gave up on it still makes the sender's retry a duplicate. With a fallback (a spool),
-   * it decides: "spooled" means the webhook is on this machine's disk, to be added later.
+   * the same atomic Redis script as the write (queue/webhook-stream.ts), so a write that lands
+   * after we gave up on it still makes the sender's retry a duplicate. With a fallback (a spool),
+   * it decides: "spooled" means the webhook is on this machine's disk, to be stored later.
    */
   async accept(webhook: Webhook): Promise<"stored" | "duplicate" | "spooled"> {
     const deduplication = this.#deduplicationFor(webhook);
@@ -99,13 +82,10 @@ export class Intake {
     return this.#store(entry);
   }
 
-  async #store(entry: InboundJobEntry, timeoutMs = this.#timeoutMs): Promise<"stored" | "duplicate"> {
-    const { receipt } = entry;
+  async #store(entry: WebhookToStore, timeoutMs = this.#timeoutMs): Promise<"stored" | "duplicate"> {
     if (this.redis.status !== "ready") throw new QueueUnavailable(`Redis is ${this.redis.status}`);
     try {
-      const { name, data, opts } = inboundJobEntry(entry);
-      const id = await withTimeout(this.#adds.add({ name, data, opts }), timeoutMs);
-      return id === receipt.id ? "stored" : "duplicate";
+      return await withTimeout(this.#stream.store(entry), timeoutMs);
     } catch (error) {
       if (isRedisFailure(error, this.redis)) throw new QueueUnavailable((error as Error).message);
       throw error;
@@ -142,10 +122,6 @@ export class Intake {
   /** Is Redis answering now? For /readyz. */
   ping(): Promise<boolean> {
     return redisAnswers(this.redis);
-  }
-
-  async close(): Promise<void> {
-    await this.#queue.close();
   }
 }
 

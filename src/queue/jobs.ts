@@ -4,9 +4,11 @@ import type { DigestListing } from "../messages/message.js";
 import type { Receipt } from "../sources/source.js";
 
 /**
- * The two queues and the shape of their jobs. Ingest writes one `inbound` job per webhook, a
- * single Redis write before the 200; the routing worker fans it out to one `delivery` job per
- * (event, target), so a failing target retries alone and never re-sends to a healthy one.
+ * The two queues and the shape of their jobs. Ingest stores each webhook as one entry of the
+ * webhook stream (queue/webhook-stream.ts), a single Redis write before the 200; the routing
+ * worker fans it out to one `delivery` job per (event, target), so a failing target retries
+ * alone and never re-sends to a healthy one. An `inbound` job is a webhook the stream lane
+ * could not route (queue/stream-routing.ts), tried again with BullMQ's retries.
  */
 export const inboundQueueName = "inbound";
 export const deliveryQueueName = "delivery";
@@ -28,7 +30,7 @@ export interface DeliveryJob {
 }
 
 /**
- * Deterministic, so that a routing job that crashes halfway and runs again adds no duplicate:
+ * Deterministic, so that routing that crashes halfway and runs again adds no duplicate:
  * BullMQ ignores an add whose job id already exists, or whose deduplication id it still
  * remembers. The target is part of the id because one event becomes one job per target.
  * (BullMQ forbids `:` in custom ids.)
@@ -41,7 +43,7 @@ export function deliveryJobId(eventId: string, targetId: string): string {
  * What Redis keeps, and for how long (docs/configuration.md, "What Redis keeps"). Redis memory
  * is the relay's disk, so nothing is kept without a bound:
  * - a finished job is removed at once, payload and all; its id alone is remembered (a small
- *   deduplication key) for `rememberDoneFor`, so that re-running a routing job never sends twice;
+ *   deduplication key) for `rememberDoneFor`, so that routing a webhook again never sends twice;
  * - a delivery that gave up is a dead letter, kept with its payload to be looked into and
  *   replayed for `deadLetters.keep`, at most `deadLetters.max` of them;
  * - a routing job that failed (a bug, or Redis failing mid-way) is kept for `keepFailedRouting`.

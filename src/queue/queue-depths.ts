@@ -1,16 +1,21 @@
 import type { Queue } from "bullmq";
 import type { QueueDepth, QueueSnapshot } from "../metrics/relay-metrics.js";
 import type { RedisClient } from "../redis/connector.js";
-import { openDeliveryQueue, openInboundQueue, type QueueSettings } from "./queues.js";
+import { inboundQueueName } from "./jobs.js";
+import { openDeliveryQueue, openInboundQueue, type QueueSettings, relayKeys } from "./queues.js";
+import { WebhookStream } from "./webhook-stream.js";
 
 /**
  * How full the relay's queues are, read for a metrics scrape: counts per state, and how long
  * the oldest waiting job has waited (a backlog that grows old means no worker takes jobs).
+ * "inbound" counts every webhook not routed yet: those in the webhook stream (waiting, or
+ * active while a worker routes them) and those in the inbound queue (queue/routing-worker.ts).
  * On a connection that fails fast, so a scrape with Redis away does not wait for a reconnect.
  */
 export class QueueDepths {
   readonly #queues: Queue[];
   readonly #delivery: Queue;
+  readonly #stream: WebhookStream;
 
   constructor(
     private readonly redis: RedisClient,
@@ -19,10 +24,20 @@ export class QueueDepths {
     this.#delivery = openDeliveryQueue(settings, redis);
     this.#queues = [openInboundQueue(settings.prefix, redis), this.#delivery];
     for (const queue of this.#queues) queue.on("error", () => undefined); // redis_up says it
+    this.#stream = new WebhookStream(redis, relayKeys(settings.prefix));
   }
 
   async read(): Promise<QueueSnapshot> {
-    const queues = await Promise.all(this.#queues.map((queue) => this.#depthOf(queue)));
+    const [stream, ...queues] = await Promise.all([
+      this.#stream.depth(),
+      ...this.#queues.map((queue) => this.#depthOf(queue)),
+    ]);
+    for (const depth of queues) {
+      if (depth.queue !== inboundQueueName) continue;
+      depth.waiting += stream.waiting;
+      depth.active += stream.routing;
+      depth.oldestWaitingSeconds = Math.max(depth.oldestWaitingSeconds, stream.oldestSeconds);
+    }
     const deadLetters = queues.find((depth) => depth.queue === this.#delivery.name)?.failed ?? 0;
     return { queues, deadLetters };
   }

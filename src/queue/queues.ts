@@ -25,6 +25,13 @@ export interface QueueSettings {
  */
 export function relayKeys(prefix: string) {
   return {
+    /**
+     * Stream: accepted webhooks not yet routed, one entry each (queue/webhook-stream.ts), read
+     * by the workers' consumer group `routing`; an entry is deleted once its deliveries are queued.
+     */
+    webhooks: `${prefix}:webhooks`,
+    /** String with a TTL: a webhook with this duplicate key (its signed id or body digest) was stored. */
+    webhookSeen: (duplicateKey: string) => `${prefix}:webhooks:seen:${duplicateKey}`,
     /** Hash: target id → why and when it was disabled (an HTTP 410 Gone). */
     disabledTargets: `${prefix}:targets:disabled`,
     /** String with a TTL: this delivery was accepted by its target (see queue/sent-marks.ts). */

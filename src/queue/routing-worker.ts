@@ -1,23 +1,22 @@
-import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { type Job, Worker } from "bullmq";
 import type { Config } from "../config/schema.js";
-import type { RelayEvent } from "../events.js";
 import { type Logger, throttledWarning } from "../log.js";
 import type { EventRecorder } from "../metrics/relay-metrics.js";
 import { createWorkerConnection } from "../redis/connections.js";
 import type { RelayParts } from "../relay-parts.js";
-import { BatchedAdd } from "./batched-add.js";
-import { deliveryJobOptions, type InboundJob, inboundQueueName } from "./jobs.js";
-import { openDeliveryQueue, relayKeys } from "./queues.js";
-import { deliveryPolicyFor } from "./retry.js";
-import { TicketOrder } from "./ticket-order.js";
+import { type InboundJob, inboundQueueName } from "./jobs.js";
+import { openDeliveryQueue, openInboundQueue, relayKeys } from "./queues.js";
+import { startStreamRouting } from "./stream-routing.js";
+import { WebhookRouting } from "./webhook-routing.js";
+import { WebhookStream } from "./webhook-stream.js";
 import { closeWorker, hasTryLeft, refuseTryBeyondAttempts, workerSettings } from "./worker-settings.js";
 
-const maxReportedUnknownTypes = 1000;
-
 /**
- * Turns each stored webhook into normalized events and each (event, target) pair into its
- * own delivery job. Runs in workers, not in ingest, so ingest stays one Redis write per
- * webhook and the routing rules can change without touching what was already accepted.
+ * Turns stored webhooks into delivery jobs, in workers, not in ingest, so ingest stays one
+ * Redis write per webhook and the routing rules can change without touching what was already
+ * accepted. Two lanes: the webhook stream, which nearly every webhook takes (queue/stream-routing.ts),
+ * and the inbound queue, a BullMQ queue for the few that failed there, with retries and a
+ * failed set to look into.
  */
 export function startRoutingWorker(deps: {
   /** The config the relay started with: Redis and worker settings, which a reload does not change. */
@@ -29,59 +28,34 @@ export function startRoutingWorker(deps: {
 }): { close(): Promise<void> } {
   const { config } = deps;
   const logger = deps.logger.child({ component: "routing" });
+  const keys = relayKeys(config.redis.prefix);
   // Tells at shutdown whether Redis is there to finish jobs with (closeWorker).
   const redis = createWorkerConnection(config.redis);
-  const deliveries = openDeliveryQueue(config.redis, redis);
-  // The deliveries of webhooks routed at the same time go to Redis together (queue/batched-add.ts).
-  const deliveryAdds = new BatchedAdd(deliveries);
+  const blocking = createWorkerConnection(config.redis);
   redis.on("error", () => undefined);
+  blocking.on("error", () => undefined);
+  const deliveries = openDeliveryQueue(config.redis, redis);
   deliveries.on("error", throttledWarning(logger, "delivery queue error"));
-  const order = new TicketOrder(redis, relayKeys(config.redis.prefix));
+  const inbound = openInboundQueue(config.redis.prefix, redis);
+  inbound.on("error", throttledWarning(logger, "inbound queue error"));
+  const routing = new WebhookRouting({ parts: deps.parts, redis, keys, deliveries, logger, metrics: deps.metrics });
 
-  // A platform's new event type is routed by its raw name; say so once per process, not per
-  // event. Bounded, because event types come from whoever can post to the endpoint.
-  const unknownTypes = new Set<string>();
-  const reportIfUnknown = (event: RelayEvent) => {
-    const key = `${event.source}\u0000${event.type}`;
-    if (event.known || unknownTypes.has(key)) return;
-    if (unknownTypes.size >= maxReportedUnknownTypes) {
-      logger.debug({ source: event.source, type: event.type }, "unknown event type; routed by its raw name");
-      return;
-    }
-    unknownTypes.add(key);
-    logger.warn({ source: event.source, type: event.type }, "unknown event type; routed by its raw name");
-  };
+  const streamRouting = startStreamRouting({
+    stream: new WebhookStream(redis, keys),
+    redis,
+    blocking,
+    routing,
+    inbound,
+    staleAfterMs: config.workers.lockDuration,
+    sweepEveryMs: config.workers.stalledInterval,
+    logger,
+  });
 
   const worker = new Worker<InboundJob>(
     inboundQueueName,
     async (job: Job<InboundJob>) => {
       refuseTryBeyondAttempts(job);
-      const { receipt, payload } = job.data;
-      // One set of parts for the whole job, even if a reload swaps them meanwhile.
-      const { sources, router, config: current } = deps.parts();
-      const source = sources.get(receipt.source);
-      if (!source) throw new UnrecoverableError(`source "${receipt.source}" is not in the config any more`);
-
-      const events = source.normalize(payload, receipt);
-      for (const event of events) reportIfUnknown(event);
-      const jobs = events.flatMap((event) => {
-        const routed = router.match(event);
-        if (routed.length === 0)
-          logger.info({ eventId: event.id, type: event.type, ticketId: event.ticketId }, "event matched no route");
-        return routed.map(({ targetId, route }) => ({
-          name: targetId,
-          data: { event, targetId, route },
-          opts: deliveryJobOptions(event.id, targetId, deliveryPolicyFor(current, targetId)),
-        }));
-      });
-      // A retry after a crash mid-way adds the same job ids again; BullMQ skips those.
-      await deliveryAdds.addAll(jobs);
-      // After the add: a delivery's turn waits only for earlier ones that exist (queue/ticket-order.ts).
-      await order.noteAdded(jobs);
-      // Counted once routed: a job that fails mid-way and runs again is not counted twice.
-      for (const event of events) deps.metrics.received(event.source, event.type);
-      logger.info({ receiptId: receipt.id, events: events.length, deliveries: jobs.length }, "routed");
-      return { events: events.length, deliveries: jobs.length };
+      return routing.route(job.data);
     },
     {
       ...workerSettings(config, redis),
@@ -100,8 +74,11 @@ export function startRoutingWorker(deps: {
 
   return {
     async close() {
+      await streamRouting.close();
       await closeWorker(worker, redis);
+      await inbound.close();
       await deliveries.close();
+      blocking.disconnect();
       redis.disconnect();
     },
   };

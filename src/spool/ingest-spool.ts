@@ -1,9 +1,10 @@
 import { resolve } from "node:path";
 import type { SpoolConfig } from "../config/spool-schema.js";
 import type { Logger } from "../log.js";
-import { throttledWarning } from "../log.js";
 import type { IntakeFallback } from "../queue/intake.js";
-import { openInboundQueue } from "../queue/queues.js";
+import { relayKeys } from "../queue/queues.js";
+import { WebhookStream } from "../queue/webhook-stream.js";
+import type { RedisClient } from "../redis/connections.js";
 import { Spool, type SpoolDepth } from "./spool.js";
 import { type RedisLink, SpoolDrainer } from "./spool-drainer.js";
 import { SpoolFallback } from "./spool-fallback.js";
@@ -19,15 +20,13 @@ export interface IngestSpool {
 /** Opens `spool.dir` and starts draining what an earlier run left in it, on ingest's connection. */
 export async function openIngestSpool(
   config: SpoolConfig,
-  redis: Parameters<typeof openInboundQueue>[1] & RedisLink,
+  redis: RedisClient & RedisLink,
   prefix: string,
   logger: Logger,
 ): Promise<IngestSpool> {
   const dir = resolve(config.dir);
   const spool = await Spool.open({ dir, maxBytes: config.maxBytes }, logger);
-  const queue = openInboundQueue(prefix, redis);
-  queue.on("error", throttledWarning(logger, "inbound queue error (spool drainer)"));
-  const drainer = new SpoolDrainer(spool, queue, redis, logger);
+  const drainer = new SpoolDrainer(spool, new WebhookStream(redis, relayKeys(prefix)), redis, logger);
   drainer.start();
   logger.info(
     { dir, maxBytes: config.maxBytes, ...spool.depth },
@@ -38,7 +37,6 @@ export async function openIngestSpool(
     depth: () => spool.depth,
     async close() {
       await drainer.close();
-      await queue.close();
       await spool.close();
     },
   };

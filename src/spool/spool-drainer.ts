@@ -1,7 +1,5 @@
-import type { Queue } from "bullmq";
 import { type Logger, throttledWarning } from "../log.js";
-import { inboundJobEntry } from "../queue/intake.js";
-import type { InboundJob } from "../queue/jobs.js";
+import type { WebhookStream, WebhookToStore } from "../queue/webhook-stream.js";
 import type { DrainableRecord, Spool } from "./spool.js";
 import { decodeSpooledWebhook } from "./spooled-webhook.js";
 
@@ -13,18 +11,19 @@ export interface RedisLink {
 }
 
 export interface DrainerOptions {
-  /** Records added to Redis in one pipeline, then committed. */
+  /** Records stored in Redis together, then committed. */
   batchSize?: number;
   /** How long one batch may take before it is tried again. */
   addTimeoutMs?: number;
 }
 
 /**
- * Moves spooled webhooks into the inbound queue, oldest first, as soon as Redis answers: a
+ * Moves spooled webhooks into the webhook stream, oldest first, as soon as Redis answers: a
  * batch at a time, each committed (the spool's position moves past it) only after Redis took
- * the whole batch. A batch cut short by a failure is added again from its start; Redis knows
- * the ones it already holds by their receipt id (the job id), and the deduplication key of
- * each webhook is applied now, as ingest would have.
+ * the whole batch. The duplicate key of each webhook is applied now, as ingest would have. A
+ * batch cut short by a failure is stored again from its start: a webhook with a duplicate key
+ * is then a duplicate, and one without is routed a second time into the same delivery ids
+ * (they come from its receipt id), which BullMQ adds once.
  */
 export class SpoolDrainer {
   #closed = false;
@@ -38,7 +37,7 @@ export class SpoolDrainer {
 
   constructor(
     private readonly spool: Spool,
-    private readonly queue: Queue<InboundJob>,
+    private readonly stream: Pick<WebhookStream, "storeAll">,
     private readonly redis: RedisLink,
     private readonly logger: Logger,
     options: DrainerOptions = {},
@@ -90,7 +89,7 @@ export class SpoolDrainer {
       for (let start = 0; start < records.length && !this.#closed; start += this.#batchSize) {
         const batch = records.slice(start, start + this.#batchSize);
         try {
-          await withTimeout(this.queue.addBulk(this.#jobsOf(batch)), this.#addTimeoutMs);
+          await withTimeout(this.stream.storeAll(this.#webhooksOf(batch)), this.#addTimeoutMs);
           await this.spool.drained(batch);
           failures = 0;
         } catch (error) {
@@ -103,11 +102,11 @@ export class SpoolDrainer {
     }
   }
 
-  #jobsOf(batch: DrainableRecord[]) {
-    const jobs: ReturnType<typeof inboundJobEntry>[] = [];
+  #webhooksOf(batch: DrainableRecord[]): WebhookToStore[] {
+    const webhooks: WebhookToStore[] = [];
     for (const record of batch) {
       try {
-        jobs.push(inboundJobEntry(decodeSpooledWebhook(record.body)));
+        webhooks.push(decodeSpooledWebhook(record.body));
       } catch (error) {
         // It passed its checksum, so the spool wrote it like this: a bug, not damage.
         this.logger.error(
@@ -116,7 +115,7 @@ export class SpoolDrainer {
         );
       }
     }
-    return jobs;
+    return webhooks;
   }
 
   /** Waits `ms`, or less when records are appended, Redis comes back or the drainer closes. */

@@ -7,8 +7,8 @@ import { encodeSpooledWebhook, type SpooledWebhook } from "./spooled-webhook.js"
 /**
  * With a spool, how long ingest waits for Redis before it writes the webhook to the spool
  * instead: long enough for Redis' own short stalls, short enough that a sender is not held.
- * A write given up on may still land; the spooled copy then drains as a duplicate, recognised
- * by its receipt id.
+ * A write given up on may still land; the spooled copy then drains as a duplicate (its
+ * duplicate key), or is routed into the same delivery ids, which BullMQ adds once.
  */
 const redisBeforeSpoolMs = 1000;
 

@@ -1,8 +1,8 @@
 import type { InboundJob } from "../queue/jobs.js";
 
-/** What a spool record holds: the inbound job ingest would have added, and its duplicate key. */
+/** What a spool record holds: the webhook ingest would have stored, and its duplicate key. */
 export interface SpooledWebhook extends InboundJob {
-  /** BullMQ deduplication, as ingest computed it; applied when the record is drained. */
+  /** The duplicate key, as ingest computed it; applied when the record is drained. */
   deduplication?: { id: string; ttl: number };
 }
 

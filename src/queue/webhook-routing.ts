@@ -1,0 +1,85 @@
+import { type Queue, UnrecoverableError } from "bullmq";
+import type { RelayEvent } from "../events.js";
+import type { Logger } from "../log.js";
+import type { EventRecorder } from "../metrics/relay-metrics.js";
+import type { RedisClient } from "../redis/connections.js";
+import type { RelayParts } from "../relay-parts.js";
+import { BatchedAdd } from "./batched-add.js";
+import { type DeliveryJob, deliveryJobOptions, type InboundJob } from "./jobs.js";
+import type { RelayKeys } from "./queues.js";
+import { deliveryPolicyFor } from "./retry.js";
+import { TicketOrder } from "./ticket-order.js";
+
+const maxReportedUnknownTypes = 1000;
+
+/**
+ * Routes one stored webhook: normalizes it into events and queues one delivery job per
+ * (event, target), so a failing target retries alone and never re-sends to a healthy one.
+ * Running it again for the same webhook adds nothing twice: a delivery's job id comes from its
+ * event and target, and BullMQ skips an add whose id it holds or still remembers.
+ */
+export class WebhookRouting {
+  /** The deliveries of webhooks routed at the same time go to Redis together (queue/batched-add.ts). */
+  readonly #adds: BatchedAdd<DeliveryJob>;
+  readonly #order: TicketOrder;
+  /**
+   * A platform's new event type is routed by its raw name; said once per process, not per
+   * event. Bounded, because event types come from whoever can post to the endpoint.
+   */
+  readonly #unknownTypes = new Set<string>();
+
+  constructor(
+    private readonly deps: {
+      /** Sources, routes and retry policies in force now (a reload swaps them). */
+      parts: () => RelayParts;
+      redis: RedisClient;
+      keys: RelayKeys;
+      deliveries: Queue<DeliveryJob>;
+      logger: Logger;
+      metrics: EventRecorder;
+    },
+  ) {
+    this.#adds = new BatchedAdd(deps.deliveries);
+    this.#order = new TicketOrder(deps.redis, deps.keys);
+  }
+
+  async route({ receipt, payload }: InboundJob): Promise<{ events: number; deliveries: number }> {
+    const { logger } = this.deps;
+    // One set of parts for the whole webhook, even if a reload swaps them meanwhile.
+    const { sources, router, config } = this.deps.parts();
+    const source = sources.get(receipt.source);
+    if (!source) throw new UnrecoverableError(`source "${receipt.source}" is not in the config any more`);
+
+    const events = source.normalize(payload, receipt);
+    for (const event of events) this.#reportIfUnknown(event);
+    const jobs = events.flatMap((event) => {
+      const routed = router.match(event);
+      if (routed.length === 0)
+        logger.info({ eventId: event.id, type: event.type, ticketId: event.ticketId }, "event matched no route");
+      return routed.map(({ targetId, route }) => ({
+        name: targetId,
+        data: { event, targetId, route },
+        opts: deliveryJobOptions(event.id, targetId, deliveryPolicyFor(config, targetId)),
+      }));
+    });
+    await this.#adds.addAll(jobs);
+    // After the add: a delivery's turn waits only for earlier ones that exist (queue/ticket-order.ts).
+    await this.#order.noteAdded(jobs);
+    // Counted once routed: a webhook routed again after a failure mid-way is not counted twice.
+    for (const event of events) this.deps.metrics.received(event.source, event.type);
+    logger.info({ receiptId: receipt.id, events: events.length, deliveries: jobs.length }, "routed");
+    return { events: events.length, deliveries: jobs.length };
+  }
+
+  #reportIfUnknown(event: RelayEvent): void {
+    const key = `${event.source}\u0000${event.type}`;
+    if (event.known || this.#unknownTypes.has(key)) return;
+    const line = { source: event.source, type: event.type };
+    if (this.#unknownTypes.size >= maxReportedUnknownTypes) {
+      this.deps.logger.debug(line, "unknown event type; routed by its raw name");
+      return;
+    }
+    this.#unknownTypes.add(key);
+    this.deps.logger.warn(line, "unknown event type; routed by its raw name");
+  }
+}

@@ -1,0 +1,136 @@
+import { readFileSync } from "node:fs";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inboundQueueName } from "../src/queue/jobs.js";
+import { relayKeys } from "../src/queue/queues.js";
+import { WebhookStream } from "../src/queue/webhook-stream.js";
+import { type HttpSink, startHttpSink } from "./support/http-sink.js";
+import { type RedisServer, startRedisServer } from "./support/redis.js";
+import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { waitFor } from "./support/wait.js";
+
+const statusChange = JSON.parse(
+  readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8"),
+);
+
+const receipt = (id: string, source = "socialboards") => ({ id, source, receivedAt: new Date().toISOString() });
+
+/**
+ * Webhooks wait for routing in a Redis stream; what the stream lane cannot finish (a worker
+ * that stopped mid-way, a routing error) goes on through the inbound queue, never lost.
+ */
+describe("routing webhooks from the webhook stream", () => {
+  let redis: RedisServer;
+  let client: Redis;
+  let sink: HttpSink;
+
+  beforeAll(async () => {
+    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    client = new Redis(redis.url);
+  });
+
+  afterAll(async () => {
+    client?.disconnect();
+    await sink?.close();
+    await redis?.stop();
+  });
+
+  /** A worker with short lock and sweep times, so that a stale webhook is taken over within a second or two. */
+  const startWorker = (prefix: string): Promise<TestRelay> =>
+    startTestRelay(
+      `
+redis: { url: "${redis.url}", prefix: ${prefix} }
+allowPrivateNetwork: true
+workers: { lockDuration: 1s, stalledInterval: 500ms }
+sources:
+  socialboards: { type: socialboards, verifyToken: v, urlToken: none }
+targets:
+  crm: { type: http, url: "${sink.url}/stream" }
+routes:
+  - match: { source: socialboards }
+    to: [crm]
+`,
+      { role: "worker" },
+    );
+
+  it("delivers webhooks stored before any worker ever ran, and leaves the stream empty", async () => {
+    const prefix = uniquePrefix();
+    const stream = new WebhookStream(client, relayKeys(prefix));
+    for (const id of ["early-1", "early-2"]) {
+      expect(await stream.store({ receipt: receipt(id), payload: statusChange })).toBe("stored");
+    }
+    const relay = await startWorker(prefix);
+    try {
+      await waitFor(() => ["early-1", "early-2"].every((id) => sink.requests.some((r) => r.body.includes(id))), {
+        what: "both early webhooks delivered",
+      });
+      await waitFor(async () => (await client.xlen(relayKeys(prefix).webhooks)) === 0, { what: "the stream emptied" });
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it("takes over a webhook a stopped worker had read but not routed, and delivers it once", async () => {
+    const prefix = uniquePrefix();
+    const stream = new WebhookStream(client, relayKeys(prefix));
+    await stream.ensureGroup();
+    await stream.store({ receipt: receipt("orphan"), payload: statusChange });
+    // A worker reads it, then dies before routing it: it stays pending under that worker's name.
+    const reader = new Redis(redis.url);
+    const [read] = await stream.read(reader, 10, 100);
+    reader.disconnect();
+    expect(read?.webhook?.receipt.id).toBe("orphan");
+
+    const relay = await startWorker(prefix);
+    try {
+      await waitFor(() => sink.requests.some((r) => r.body.includes("orphan")), {
+        what: "the orphaned webhook delivered",
+        timeoutMs: 10_000,
+      });
+      expect(relay.logs.some((line) => line.includes("took over webhooks a stopped worker had read"))).toBe(true);
+      await waitFor(async () => (await client.xlen(relayKeys(prefix).webhooks)) === 0, { what: "the stream emptied" });
+      expect(sink.requests.filter((r) => r.body.includes("orphan"))).toHaveLength(1);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it("hands a webhook whose routing fails to the inbound queue, where it is kept failed to look into", async () => {
+    const prefix = uniquePrefix();
+    const stream = new WebhookStream(client, relayKeys(prefix));
+    // Stored while a source "retired" was configured; the worker's config no longer has it.
+    await stream.store({ receipt: receipt("orphaned-source", "retired"), payload: statusChange });
+    const relay = await startWorker(prefix);
+    const inbound = new Queue(inboundQueueName, { connection: { url: redis.url }, prefix });
+    try {
+      const failed = await waitFor(async () => (await inbound.getFailed())[0], { what: "the failed routing job" });
+      expect(failed.id).toBe("orphaned-source");
+      expect(failed.failedReason).toContain('source "retired" is not in the config any more');
+      expect(await client.xlen(relayKeys(prefix).webhooks)).toBe(0);
+      expect(relay.logs.some((line) => line.includes("the webhook goes to the inbound queue"))).toBe(true);
+    } finally {
+      await inbound.close();
+      await relay.close();
+    }
+  });
+
+  it("leaves out an entry that is not a webhook, says so, and routes the next one", async () => {
+    const prefix = uniquePrefix();
+    await client.xadd(relayKeys(prefix).webhooks, "*", "receipt", "x", "webhook", "{not json");
+    await new WebhookStream(client, relayKeys(prefix)).store({
+      receipt: receipt("after-garbage"),
+      payload: statusChange,
+    });
+    const relay = await startWorker(prefix);
+    try {
+      await waitFor(() => sink.requests.some((r) => r.body.includes("after-garbage")), {
+        what: "the next webhook delivered",
+      });
+      expect(relay.logs.some((line) => line.includes("a stored webhook cannot be read; left out"))).toBe(true);
+      await waitFor(async () => (await client.xlen(relayKeys(prefix).webhooks)) === 0, { what: "the stream emptied" });
+    } finally {
+      await relay.close();
+    }
+  });
+});
