@@ -115,6 +115,21 @@ routes:
     }
   });
 
+  it("goes on routing after Redis lost its data, stream and consumer group with it", async () => {
+    const prefix = uniquePrefix();
+    const stream = new WebhookStream(client, relayKeys(prefix));
+    const relay = await startWorker(prefix);
+    try {
+      await stream.store({ receipt: receipt("before-flush"), payload: statusChange });
+      await waitFor(() => sink.requests.some((r) => r.body.includes("before-flush")), { what: "the first delivery" });
+      await client.flushall();
+      await stream.store({ receipt: receipt("after-flush"), payload: statusChange });
+      await waitFor(() => sink.requests.some((r) => r.body.includes("after-flush")), { what: "the delivery after it" });
+    } finally {
+      await relay.close();
+    }
+  });
+
   it("leaves out an entry that is not a webhook, says so, and routes the next one", async () => {
     const prefix = uniquePrefix();
     await client.xadd(relayKeys(prefix).webhooks, "*", "receipt", "x", "webhook", "{not json");

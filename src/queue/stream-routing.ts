@@ -5,8 +5,14 @@ import type { InboundJob } from "./jobs.js";
 import type { WebhookRouting } from "./webhook-routing.js";
 import type { StoredWebhook, WebhookStream } from "./webhook-stream.js";
 
-/** Webhooks one read takes: a burst is routed in a few reads, and their deliveries added together. */
+/** Most webhooks one read takes: a burst is routed in a few reads, and their deliveries added together. */
 const readCount = 200;
+/**
+ * About how many bytes of webhooks one read brings into memory: a read takes fewer webhooks
+ * when they are big (the last read's average size tells), so 200 webhooks of a megabyte each
+ * are not held at once.
+ */
+const readBytes = 4 * 1024 * 1024;
 /** How long a read waits for a webhook before it looks again (and notices a close). */
 const readBlockMs = 2000;
 /** A stopped process's name leaves the consumer group after a day with nothing pending. */
@@ -84,18 +90,27 @@ export function startStreamRouting(deps: {
 
   async function readLoop(): Promise<void> {
     let failures = 0;
+    let count = readCount;
     while (!closed) {
       try {
-        const batch = await stream.read(deps.blocking, readCount, readBlockMs);
-        if (batch.length > 0) await routeAll(batch);
+        const batch = await stream.read(deps.blocking, count, readBlockMs);
+        if (batch.length > 0) {
+          const averageBytes = batch.reduce((sum, stored) => sum + stored.bytes, 0) / batch.length;
+          count = Math.max(1, Math.min(readCount, Math.floor(readBytes / averageBytes)));
+          await routeAll(batch);
+        }
         failures = 0;
       } catch (error) {
         if (closed) break;
-        if ((error as Error).message?.startsWith("NOGROUP")) {
-          // The stream is gone (Redis lost its data): start it again.
-          await stream.ensureGroup().catch(() => undefined);
+        // The stream or its group is gone (Redis lost its data): made again, then read at once.
+        if (
+          (error as Error).message?.startsWith("NOGROUP") &&
+          (await stream.ensureGroup().then(
+            () => true,
+            () => false,
+          ))
+        )
           continue;
-        }
         warn(error as Error);
         failures += 1;
         await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 5000)));

@@ -24,6 +24,8 @@ export interface WebhookToStore extends InboundJob {
 export interface StoredWebhook {
   streamId: string;
   webhook?: InboundJob;
+  /** The length of its stored entry. */
+  bytes: number;
 }
 
 /**
@@ -197,11 +199,12 @@ export class WebhookStream {
 }
 
 function decode([streamId, fields]: StreamEntry): StoredWebhook {
+  const entry = String(fieldMap(fields).webhook ?? "");
   try {
-    const webhook = JSON.parse(fieldMap(fields).webhook as string) as InboundJob;
-    return webhook?.receipt?.id ? { streamId, webhook } : { streamId };
+    const webhook = JSON.parse(entry) as InboundJob;
+    return webhook?.receipt?.id ? { streamId, webhook, bytes: entry.length } : { streamId, bytes: entry.length };
   } catch {
-    return { streamId };
+    return { streamId, bytes: entry.length };
   }
 }
 
