@@ -205,12 +205,14 @@ async function redisCpuMs(): Promise<number> {
  * CPU used per event by a process and by Redis between `start()` and `per(count)`, in ms: on
  * a machine shared with other work, a steadier figure than events per second.
  */
-async function cpuMeter(child: BenchChild) {
-  const processAt = child.cpuMs();
+/** CPU of these processes (summed) and of Redis from now, per event when asked. */
+async function cpuMeter(...measured: BenchChild[]) {
+  const cpuMs = () => measured.reduce((sum, child) => sum + child.cpuMs(), 0);
+  const processAt = cpuMs();
   const redisAt = await redisCpuMs();
   return {
     async per(count: number) {
-      const processMs = child.cpuMs() - processAt;
+      const processMs = cpuMs() - processAt;
       const redisMs = (await redisCpuMs()) - redisAt;
       return { processMs: round(processMs / count, 3), redisMs: round(redisMs / count, 3) };
     },
@@ -224,13 +226,18 @@ const results: Record<string, unknown> = {
   cpus: cpus().length,
   settings: {
     ...settings,
-    concurrency: settings.concurrency ?? parseConfig(relayYaml("x"), "bench.yaml", {}).workers.concurrency,
+    concurrency: concurrencyOfBoth(),
   },
 };
 console.log(
   `node ${process.version}, ${cpus().length} cpus, ${settings.connections} connections, payload ${fixture.length} bytes; ` +
     "each relay figure beside its floor, measured in the same run",
 );
+
+/** Deliveries in flight per worker, the relay's and the bare one's alike. */
+function concurrencyOfBoth(): number {
+  return settings.concurrency ?? parseConfig(relayYaml("x"), "bench.yaml", {}).workers.concurrency;
+}
 
 // 1. Ingest: the relay (role ingest) and a bare Koa app doing one BullMQ add per request, in
 //    alternating rounds; the best round of each.
@@ -323,10 +330,9 @@ async function queueDeliveries(prefix: string, count: number, bare?: Queue) {
 // 2. A backlog of delivery jobs drained to the sink: the relay's delivery worker against a bare
 //    BullMQ worker posting each job through an undici Pool, the same jobs, the same sink.
 if (runs("backlog")) {
-  const config = parseConfig(relayYaml("backlog"), "bench.yaml", {});
   const bareQueue = new Queue("bare", { connection: redis, prefix: "bare" });
   await queueDeliveries("backlog", settings.backlog, bareQueue);
-  const concurrency = settings.concurrency ?? config.workers.concurrency;
+  const concurrency = concurrencyOfBoth();
   const drain = async (side: "relay" | "bare") => {
     await resetSink();
     const child =
@@ -373,16 +379,15 @@ if (runs("backlog")) {
   await redis.flushall();
 }
 
-// 3. End to end (role all, one process): POST → relay → sink, at fixed offered rates and at
-//    saturation, with receipt-to-delivery latency read at the sink; RSS after the first and
-//    the last count of events delivered.
-if (runs("e2e")) {
-  const relay = await startRelay("all", "e2e");
-  const url = `${relay.url}/webhooks/socialboards`;
+// 3. End to end: POST → relay → sink, at fixed offered rates and at saturation, with
+//    receipt-to-delivery latency read at the sink. First one process (role all), with RSS
+//    after the first and the last count of events delivered; then (e2e-split) the shape
+//    docs/deploy.md recommends, an ingest process and a worker process apart.
+async function endToEnd(url: string, measured: BenchChild[], label: string) {
   let delivered = 0;
   const phase = async (options: { amount: number; rate?: number }) => {
     await resetSink();
-    const meter = await cpuMeter(relay.child);
+    const meter = await cpuMeter(...measured);
     const started = Date.now();
     const result = options.rate
       ? await offer(url, options.amount, options.rate)
@@ -401,16 +406,17 @@ if (runs("e2e")) {
       cpuPerEvent,
     };
   };
-  const print = (label: string, figures: Awaited<ReturnType<typeof phase>>) =>
+  const print = (when: string, figures: Awaited<ReturnType<typeof phase>>) =>
     console.log(
-      `end to end ${label}: ${figures.deliveredPerSecond} events/s delivered (${figures.accepted} accepted, ` +
+      `end to end${label} ${when}: ${figures.deliveredPerSecond} events/s delivered (${figures.accepted} accepted, ` +
         `${figures.refused} refused, ${figures.duplicates} duplicates), receipt to delivery p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms; ${cpuText(figures.cpuPerEvent)}`,
     );
   const [firstCount = 10_000, lastCount = 30_000] = settings.rssEvents;
   const rss: Record<string, number> = {};
+  const rssNow = () => measured.reduce((sum, child) => sum + child.rssMb(), 0);
   const warm = await phase({ amount: firstCount });
   print(`at saturation (first ${firstCount})`, warm);
-  rss[String(delivered)] = relay.child.rssMb();
+  rss[String(delivered)] = rssNow();
   const rated = [];
   for (const rate of settings.rates) {
     const figures = await phase({ amount: rate * settings.rateSeconds, rate });
@@ -419,9 +425,15 @@ if (runs("e2e")) {
   }
   const saturation = await phase({ amount: Math.max(1000, lastCount - delivered) });
   print("at saturation", saturation);
-  rss[String(delivered)] = relay.child.rssMb();
+  rss[String(delivered)] = rssNow();
+  return { rates: rated, saturation, warmup: warm, rss };
+}
+
+if (runs("e2e")) {
+  const relay = await startRelay("all", "e2e");
+  const { rss, ...figures } = await endToEnd(`${relay.url}/webhooks/socialboards`, [relay.child], "");
   const [rssFirst = 0, rssLast = 0] = Object.values(rss);
-  results.endToEnd = { rates: rated, saturation, warmup: warm };
+  results.endToEnd = figures;
   results.rssMb = { ...rss, growth: round(rssLast / rssFirst, 2) };
   console.log(
     `relay RSS: ${Object.entries(rss)
@@ -429,6 +441,45 @@ if (runs("e2e")) {
       .join(", ")} (×${round(rssLast / rssFirst, 2)})`,
   );
   await relay.child.stop();
+}
+
+// The same phases through the floor of this stack: the bare Koa app adding one BullMQ job per
+// request, and the bare worker posting each to the sink (what bench/floor.ts and
+// bench/bare-worker.ts do, nothing more).
+if (runs("e2e-floor")) {
+  const floorPort = await freePort();
+  const floorUrl = `http://127.0.0.1:${floorPort}`;
+  const floor = await startChild(["bench/floor.ts"], {
+    env: { FLOOR_PORT: String(floorPort), REDIS_URL: redisServer.url, FLOOR_QUEUE: "bare" },
+    logFile: join(dir, "floor-e2e.log"),
+    ready: () => answers(floorUrl),
+    what: "the floor app",
+  });
+  const bareWorker = await startChild(["bench/bare-worker.ts"], {
+    env: { SINK_URL: sinkUrl, REDIS_URL: redisServer.url, CONCURRENCY: String(concurrencyOfBoth()) },
+    logFile: join(dir, "bare-e2e.log"),
+    ready: async () => lastLines(join(dir, "bare-e2e.log")).includes("bare worker started"),
+    what: "the bare worker",
+  });
+  const { rss: _, ...figures } = await endToEnd(
+    `${floorUrl}/`,
+    [floor, bareWorker],
+    " (floor: bare Koa + BullMQ → bare worker)",
+  );
+  results.endToEndFloor = figures;
+  await Promise.all([floor.stop(), bareWorker.stop()]);
+}
+
+if (runs("e2e-split")) {
+  const ingest = await startRelay("ingest", "split", "split-ingest");
+  const worker = await startRelay("worker", "split", "split-worker");
+  const { rss: _, ...figures } = await endToEnd(
+    `${ingest.url}/webhooks/socialboards`,
+    [ingest.child, worker.child],
+    " (ingest + worker processes)",
+  );
+  results.endToEndSplit = figures;
+  await Promise.all([ingest.child.stop(), worker.child.stop()]);
 }
 
 // 4. Scale-out (bench/scale-out.ts): one backlog drained by 1, 2, 4 worker processes, and
