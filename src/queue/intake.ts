@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { isRedisUnavailable, redisAnswers } from "../redis/connections.js";
 import type { RedisClient } from "../redis/connector.js";
 import type { Receipt } from "../sources/source.js";
@@ -46,6 +46,7 @@ export interface IntakeFallback {
 export interface Webhook {
   receipt: Receipt;
   payload: unknown;
+  /** The JSON `payload` was parsed from, checked to be UTF-8: stored as it is. */
   rawBody: Buffer;
   /** The sender's signed id for this message, when it has one (Standard Webhooks' `webhook-id`). */
   messageId?: string;
@@ -78,8 +79,9 @@ export class Intake {
     const deduplication = this.#deduplicationFor(webhook);
     const { fallback } = this.options;
     const entry = { receipt: webhook.receipt, payload: webhook.payload, deduplication };
-    if (fallback) return fallback.accept(entry, (timeoutMs) => this.#store(entry, timeoutMs));
-    return this.#store(entry);
+    const toRedis = { ...entry, payloadJson: webhook.rawBody.toString("utf8") };
+    if (fallback) return fallback.accept(entry, (timeoutMs) => this.#store(toRedis, timeoutMs));
+    return this.#store(toRedis);
   }
 
   async #store(entry: WebhookToStore, timeoutMs = this.#timeoutMs): Promise<"stored" | "duplicate"> {
@@ -127,7 +129,7 @@ export class Intake {
 
 /** Sender-chosen strings become fixed-size key parts: a 16 KB header must not make a 16 KB key. */
 function digest(value: string | Buffer): string {
-  return createHash("sha256").update(value).digest("base64url");
+  return hash("sha256", value, "base64url");
 }
 
 class StoreTimeout extends Error {

@@ -18,6 +18,11 @@ export const routingGroup = "routing";
 /** A webhook to store: the receipt and body, and its duplicate key when it has one. */
 export interface WebhookToStore extends InboundJob {
   deduplication?: { id: string; ttl: number };
+  /**
+   * The JSON text `payload` was parsed from, when ingest has it: stored as it came instead of
+   * serialized again, which was the largest cost of storing a webhook.
+   */
+  payloadJson?: string;
 }
 
 /** One stored webhook as a worker reads it; `webhook` is undefined when the entry cannot be read. */
@@ -87,7 +92,11 @@ export class WebhookStream {
 
   /** Resolves "stored" once Redis holds the webhook, "duplicate" when its duplicate key was seen. */
   store(toStore: WebhookToStore): Promise<"stored" | "duplicate"> {
-    const entry = JSON.stringify({ receipt: toStore.receipt, payload: toStore.payload });
+    const { receipt, payload, payloadJson } = toStore;
+    const entry =
+      payloadJson === undefined
+        ? JSON.stringify({ receipt, payload })
+        : `{"receipt":${JSON.stringify(receipt)},"payload":${payloadJson}}`;
     return this.#stores.call({ toStore, entry });
   }
 
