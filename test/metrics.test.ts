@@ -127,7 +127,7 @@ ${extra}`;
 
   it("reads queue depth and the age of the oldest waiting webhook from Redis, per relay", async () => {
     const prefix = uniquePrefix();
-    // Ingest alone: webhooks wait in the inbound queue, as when every worker is down.
+    // Ingest alone: webhooks wait to be routed, as when every worker is down.
     const [ingest, other] = await Promise.all([
       startTestRelay(config(prefix), { role: "ingest" }),
       startTestRelay(config(uniquePrefix()), { role: "ingest" }),

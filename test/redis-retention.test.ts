@@ -71,7 +71,7 @@ routes:
       await waitFor(async () => (await deliveries.getJob(deliveryId)) === undefined, { what: "the job to be removed" });
       expect(await everythingStored()).not.toContain(customerEmail);
 
-      // A routing job that ran again after a crash would add the same delivery again.
+      // Routing a webhook again after a crash would add the same delivery again.
       await relay.close();
       await deliveries.add(
         "crm",

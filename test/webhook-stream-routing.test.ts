@@ -96,6 +96,28 @@ routes:
     }
   });
 
+  it("does not let a webhook a live worker still has in hand be taken over, however long it takes", async () => {
+    const prefix = uniquePrefix();
+    const stream = new WebhookStream(client, relayKeys(prefix));
+    await stream.ensureGroup();
+    await stream.store({ receipt: receipt("slow"), payload: statusChange });
+    const reader = new Redis(redis.url);
+    try {
+      const [read] = await stream.read(reader, 10, 100);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await stream.keepClaimed([read?.streamId ?? ""]);
+      const other = new WebhookStream(client, relayKeys(prefix));
+      expect((await other.claimStale(250, 10, "0-0")).stale).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Not kept any more: now it is stale, and another worker takes it.
+      expect((await other.claimStale(250, 10, "0-0")).stale.map(({ webhook }) => webhook?.receipt.id)).toEqual([
+        "slow",
+      ]);
+    } finally {
+      reader.disconnect();
+    }
+  });
+
   it("hands a webhook whose routing fails to the inbound queue, where it is kept failed to look into", async () => {
     const prefix = uniquePrefix();
     const stream = new WebhookStream(client, relayKeys(prefix));
@@ -130,7 +152,7 @@ routes:
     }
   });
 
-  it("leaves out an entry that is not a webhook, says so, and routes the next one", async () => {
+  it("sets aside an entry that is not a webhook, says so, and routes the next one", async () => {
     const prefix = uniquePrefix();
     await client.xadd(relayKeys(prefix).webhooks, "*", "receipt", "x", "webhook", "{not json");
     await new WebhookStream(client, relayKeys(prefix)).store({
@@ -142,8 +164,10 @@ routes:
       await waitFor(() => sink.requests.some((r) => r.body.includes("after-garbage")), {
         what: "the next webhook delivered",
       });
-      expect(relay.logs.some((line) => line.includes("a stored webhook cannot be read; left out"))).toBe(true);
+      expect(relay.logs.some((line) => line.includes("a stored entry is not a webhook; set aside"))).toBe(true);
       await waitFor(async () => (await client.xlen(relayKeys(prefix).webhooks)) === 0, { what: "the stream emptied" });
+      const [[, aside] = ["", []]] = await client.xrange(relayKeys(prefix).unreadableWebhooks, "-", "+");
+      expect(aside).toContain("{not json");
     } finally {
       await relay.close();
     }

@@ -36,7 +36,7 @@ export function isSettled(progress: DeliveryProgress): boolean {
  */
 export class DeliveryProgressReader {
   constructor(
-    private readonly stream: Pick<WebhookStream, "holds">,
+    private readonly stream: Pick<WebhookStream, "isWaitingForRouting">,
     private readonly inbound: Queue<InboundJob>,
     private readonly deliveries: Queue<DeliveryJob>,
     private readonly sent: SentMarks,
@@ -69,7 +69,7 @@ export class DeliveryProgressReader {
   /** While the webhook is not routed yet: in the webhook stream, or in the inbound queue after a failure there. */
   async #routing(receiptId: string, receivedAt: string): Promise<DeliveryProgress | undefined> {
     // The stream first: a webhook leaves it only once its deliveries or its inbound job exist.
-    if (await this.stream.holds(receiptId, receivedAt)) return { state: "queued", waitingFor: "routing" };
+    if (await this.stream.isWaitingForRouting(receiptId, receivedAt)) return { state: "queued", waitingFor: "routing" };
     const job = await this.inbound.getJob(receiptId);
     const state = job ? await job.getState() : "unknown";
     if (job && state === "failed") return { state: "routing-failed", reason: job.failedReason };

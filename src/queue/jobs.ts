@@ -46,7 +46,8 @@ export function deliveryJobId(eventId: string, targetId: string): string {
  *   deduplication key) for `rememberDoneFor`, so that routing a webhook again never sends twice;
  * - a delivery that gave up is a dead letter, kept with its payload to be looked into and
  *   replayed for `deadLetters.keep`, at most `deadLetters.max` of them;
- * - a routing job that failed (a bug, or Redis failing mid-way) is kept for `keepFailedRouting`.
+ * - an inbound job (a webhook the stream lane could not route: a bug, or a worker that stopped
+ *   mid-way) that failed for good is kept for `keepFailedRouting`.
  */
 export const rememberDoneForMs = 24 * 60 * 60 * 1000;
 export const keepFailedRouting: KeepJobs = { age: 14 * 24 * 3600, count: 10_000 };

@@ -30,6 +30,11 @@ export function relayKeys(prefix: string) {
      * by the workers' consumer group `routing`; an entry is deleted once its deliveries are queued.
      */
     webhooks: `${prefix}:webhooks`,
+    /**
+     * Stream, capped at about a thousand: entries of `webhooks` a worker could not read (a bug),
+     * set aside to be looked into instead of deleted.
+     */
+    unreadableWebhooks: `${prefix}:webhooks:unreadable`,
     /** String with a TTL: a webhook with this duplicate key (its signed id or body digest) was stored. */
     webhookSeen: (duplicateKey: string) => `${prefix}:webhooks:seen:${duplicateKey}`,
     /** Hash: target id → why and when it was disabled (an HTTP 410 Gone). */

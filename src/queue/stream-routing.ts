@@ -1,6 +1,6 @@
 import type { Queue } from "bullmq";
 import { type Logger, throttledWarning } from "../log.js";
-import { isRedisUnavailable, type RedisClient } from "../redis/connections.js";
+import { isRedisUnavailable, pauseAfterRedisFailures, type RedisClient } from "../redis/connections.js";
 import type { InboundJob } from "./jobs.js";
 import type { WebhookRouting } from "./webhook-routing.js";
 import type { StoredWebhook, WebhookStream } from "./webhook-stream.js";
@@ -14,16 +14,18 @@ const readCount = 200;
  */
 const readBytes = 4 * 1024 * 1024;
 /** How long a read waits for a webhook before it looks again (and notices a close). */
-const readBlockMs = 2000;
+const readBlockMs = 1000;
 /** A stopped process's name leaves the consumer group after a day with nothing pending. */
 const forgetConsumersAfterMs = 24 * 3600_000;
+/** Redis 6.2 brought XAUTOCLAIM, which takes over what a stopped worker read. */
+const minimumRedis = [6, 2];
 
 /**
  * Routes webhooks from the stream (queue/webhook-stream.ts) as they come, many per read. What
  * it cannot route goes to the inbound queue, where BullMQ retries it with backoff and keeps it
- * failed for a look and a replay, as every routing job was before: a webhook whose routing
- * threw (a bug, a source gone from the config), and one a stopped worker had read but not
- * finished. The second is taken over only after `staleAfterMs`, once, and never routed here
+ * failed for a look and a replay: a webhook whose routing threw (a bug, a source gone from the
+ * config), and one a stopped worker had read but not finished. The second is taken over only
+ * after `staleAfterMs` (a live worker renews its claim meanwhile), once, and never routed here
  * again: a webhook that crashes the process that routes it ends in BullMQ's count of tries.
  */
 export function startStreamRouting(deps: {
@@ -44,39 +46,56 @@ export function startStreamRouting(deps: {
   const warn = throttledWarning(logger, "routing: Redis failed reading webhooks; trying again", 10_000);
   let closed = false;
 
-  /** Routes a batch, hands what failed to the inbound queue, and marks the rest done. */
+  /** Routes a batch: marks routed what was, then hands what failed to the inbound queue. */
   async function routeAll(batch: StoredWebhook[]): Promise<void> {
-    const done: string[] = [];
+    const routed: string[] = [];
     const failed: StoredWebhook[] = [];
-    await Promise.all(
-      batch.map(async (stored) => {
-        if (!stored.webhook) {
-          // Ingest wrote it, so this is a bug, not a sender's mistake; it is left out.
-          logger.error({ streamId: stored.streamId }, "routing: a stored webhook cannot be read; left out");
-          done.push(stored.streamId);
-          return;
-        }
-        try {
-          await routing.route(stored.webhook);
-          done.push(stored.streamId);
-        } catch (error) {
-          // Redis failing: the entry stays pending and is taken over once stale.
-          if (isRedisUnavailable(error)) return;
-          logger.warn(
-            { receiptId: stored.webhook.receipt.id, err: (error as Error).message },
-            "routing failed; the webhook goes to the inbound queue to be tried again",
-          );
-          failed.push(stored);
-        }
-      }),
+    const keeper = setInterval(
+      () => void stream.keepClaimed(batch.map(({ streamId }) => streamId)).catch(() => undefined),
+      deps.staleAfterMs / 2,
     );
-    done.push(...(await handOver(failed)));
-    await stream.done(done);
+    try {
+      await Promise.all(
+        batch.map(async (stored) => {
+          if (!stored.webhook) {
+            failed.push(stored);
+            return;
+          }
+          try {
+            await routing.route(stored.webhook);
+            routed.push(stored.streamId);
+          } catch (error) {
+            // Redis failing: the entry stays pending and is taken over once stale.
+            if (isRedisUnavailable(error)) return;
+            logger.warn(
+              { receiptId: stored.webhook.receipt.id, err: (error as Error).message },
+              "routing failed; the webhook goes to the inbound queue to be tried again",
+            );
+            failed.push(stored);
+          }
+        }),
+      );
+      await stream.markRouted(routed);
+      await handToInboundQueue(failed);
+    } finally {
+      clearInterval(keeper);
+    }
   }
 
-  /** Adds webhooks to the inbound queue; resolves with the stream ids of those it holds now. */
-  async function handOver(webhooks: StoredWebhook[]): Promise<string[]> {
+  /**
+   * Adds webhooks to the inbound queue (job id: the receipt id), then marks them routed here.
+   * An entry that is not a webhook is set aside instead: ingest wrote it, so it is a bug.
+   */
+  async function handToInboundQueue(webhooks: StoredWebhook[]): Promise<void> {
     const readable = webhooks.filter((stored) => stored.webhook);
+    const unreadable = webhooks.filter((stored) => !stored.webhook);
+    if (unreadable.length > 0) {
+      logger.error(
+        { streamIds: unreadable.map(({ streamId }) => streamId) },
+        "routing: a stored entry is not a webhook; set aside in the webhooks:unreadable stream",
+      );
+      await stream.setAside(unreadable);
+    }
     if (readable.length > 0) {
       await deps.inbound.addBulk(
         readable.map(({ webhook }) => {
@@ -85,7 +104,7 @@ export function startStreamRouting(deps: {
         }),
       );
     }
-    return webhooks.map((stored) => stored.streamId);
+    await stream.markRouted(readable.map(({ streamId }) => streamId));
   }
 
   async function readLoop(): Promise<void> {
@@ -95,8 +114,8 @@ export function startStreamRouting(deps: {
       try {
         const batch = await stream.read(deps.blocking, count, readBlockMs);
         if (batch.length > 0) {
-          const averageBytes = batch.reduce((sum, stored) => sum + stored.bytes, 0) / batch.length;
-          count = Math.max(1, Math.min(readCount, Math.floor(readBytes / averageBytes)));
+          const averageBytes = batch.reduce((sum, stored) => sum + stored.entry.length, 0) / batch.length;
+          count = Math.max(1, Math.min(readCount, Math.floor(readBytes / Math.max(1, averageBytes))));
           await routeAll(batch);
         }
         failures = 0;
@@ -113,50 +132,71 @@ export function startStreamRouting(deps: {
           continue;
         warn(error as Error);
         failures += 1;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 5000)));
+        await new Promise((resolve) => setTimeout(resolve, pauseAfterRedisFailures(failures)));
       }
     }
   }
 
+  /** Takes over what stopped workers read and never finished, through the whole group. */
   async function sweep(): Promise<void> {
     try {
-      for (let round = 0; round < 10 && !closed; round++) {
-        const stale = await stream.claimStale(deps.staleAfterMs, readCount);
+      let cursor = "0-0";
+      do {
+        const { stale, next } = await stream.claimStale(deps.staleAfterMs, readCount, cursor);
         if (stale.length > 0) {
           logger.warn(
             { webhooks: stale.length },
             "routing: took over webhooks a stopped worker had read; retried from the inbound queue",
           );
-          await stream.done(await handOver(stale));
+          await handToInboundQueue(stale);
         }
-        if (stale.length < readCount) break;
-      }
+        cursor = next;
+      } while (cursor !== "0-0" && !closed);
       await stream.forgetIdleConsumers(forgetConsumersAfterMs);
     } catch (error) {
       if (!closed) warn(error as Error);
     }
   }
 
-  let sweeping: Promise<void> = Promise.resolve();
+  let sweeping: Promise<void> | undefined;
   const sweeper = setInterval(() => {
-    sweeping = sweeping.then(sweep);
+    // One sweep at a time: during an outage a sweep waits for Redis, and the next ones are skipped.
+    sweeping ??= sweep().finally(() => {
+      sweeping = undefined;
+    });
   }, deps.sweepEveryMs);
   sweeper.unref();
-  const reading = stream
-    .ensureGroup()
-    .catch(() => undefined) // Redis away at start: the read loop retries, and NOGROUP creates it
+  const reading = checkRedisVersion()
+    .then(() => stream.ensureGroup())
+    .catch(() => undefined) // Redis away at start: the read loop retries, and NOGROUP makes the group
     .then(readLoop);
+
+  async function checkRedisVersion(): Promise<void> {
+    const version = /redis_version:(\d+)\.(\d+)/.exec(await deps.redis.info("server"));
+    const [major = 0, minor = 0] = version ? [Number(version[1]), Number(version[2])] : [];
+    const [needMajor = 0, needMinor = 0] = minimumRedis;
+    if (major < needMajor || (major === needMajor && minor < needMinor))
+      logger.error(
+        { redisVersion: `${major}.${minor}` },
+        `Redis ${major}.${minor} is older than ${needMajor}.${needMinor}: webhooks a stopped worker had read are not taken over; upgrade Redis`,
+      );
+  }
 
   return {
     async close() {
       closed = true;
       clearInterval(sweeper);
-      // Interrupts a blocked read; a batch being routed is finished first.
-      deps.blocking.disconnect();
       // With Redis away nothing in hand can finish, as with BullMQ's workers (closeWorker): what
       // this worker read stays pending, and another takes it over once it is stale.
-      if (deps.redis.status !== "ready") return;
+      if (deps.redis.status !== "ready") {
+        deps.blocking.disconnect();
+        return;
+      }
+      // A blocked read ends within readBlockMs; what it brings is routed before the worker
+      // stops, instead of waiting to be taken over after every deploy.
+      const stuck = setTimeout(() => deps.blocking.disconnect(), readBlockMs + 1000);
       await reading;
+      clearTimeout(stuck);
       await sweeping;
     },
   };

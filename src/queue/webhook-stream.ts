@@ -6,17 +6,12 @@ import type { RelayKeys } from "./queues.js";
 import { RedisScript } from "./redis-script.js";
 import { SameTurnBatch } from "./same-turn-batch.js";
 
-/**
- * Accepted webhooks wait for routing in a Redis Stream, not in a BullMQ queue: a stream entry
- * costs Redis one XADD to store and one XACK + XDEL once routed, where a BullMQ job costs an
- * add script, a move to active, a move to finished and their events, for every webhook. The
- * workers read it as one consumer group, many entries per read. An entry read by a worker that
- * stops before it is done stays pending in the group, and another worker claims it (`claimStale`).
- */
+/** The workers' consumer group on the webhook stream. */
 export const routingGroup = "routing";
 
 /** A webhook to store: the receipt and body, and its duplicate key when it has one. */
 export interface WebhookToStore extends InboundJob {
+  /** The duplicate key (a signed message id or a body digest) and how long it is remembered. */
   deduplication?: { id: string; ttl: number };
   /**
    * The JSON text `payload` was parsed from, when ingest has it: stored as it came instead of
@@ -29,8 +24,8 @@ export interface WebhookToStore extends InboundJob {
 export interface StoredWebhook {
   streamId: string;
   webhook?: InboundJob;
-  /** The length of its stored entry. */
-  bytes: number;
+  /** The stored entry's text. */
+  entry: string;
 }
 
 /**
@@ -62,10 +57,19 @@ return stored`);
 
 /** Most bytes of webhooks in one script call: bounds how long one call holds Redis. */
 const maxBytesPerStore = 1024 * 1024;
+/** How many unreadable entries are kept aside, about. */
+const keepUnreadable = 1000;
 
 type StreamEntry = [id: string, fields: string[]];
 
-/** The webhook stream, for ingest (`store`), the workers (`read`, `claimStale`, `done`) and metrics. */
+/**
+ * Accepted webhooks wait for routing in a Redis Stream, not in a BullMQ queue: a stream entry
+ * costs Redis one XADD to store and one XACK + XDEL once routed, where a BullMQ job costs an
+ * add script, a move to active, a move to finished and their events, for every webhook. The
+ * workers read it as one consumer group, many entries per read. An entry read by a worker that
+ * stops before it is done stays pending in the group, and another worker claims it (`claimStale`).
+ * Ingest stores (`store`), workers read, claim and mark routed, metrics read the depth.
+ */
 export class WebhookStream {
   /** This process's name in the consumer group, unique per process. */
   readonly consumer = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
@@ -137,28 +141,66 @@ export class WebhookStream {
 
   /**
    * Takes over webhooks another worker (or this one) read at least `minIdleMs` ago and never
-   * finished: it stopped mid-way, or Redis failed under it.
+   * finished: it stopped mid-way, or Redis failed under it. From `cursor` ("0-0" at first);
+   * `next` is "0-0" once the whole group was looked through.
    */
-  async claimStale(minIdleMs: number, count: number): Promise<StoredWebhook[]> {
-    const [, entries] = (await this.redis.xautoclaim(
+  async claimStale(
+    minIdleMs: number,
+    count: number,
+    cursor: string,
+  ): Promise<{ stale: StoredWebhook[]; next: string }> {
+    const [next, entries] = (await this.redis.xautoclaim(
       this.keys.webhooks,
       routingGroup,
       this.consumer,
       minIdleMs,
-      "0-0",
+      cursor,
       "COUNT",
       count,
     )) as [string, (StreamEntry | null)[]];
-    return entries.filter((entry): entry is StreamEntry => entry !== null).map(decode);
+    return { stale: entries.filter((entry): entry is StreamEntry => entry !== null).map(decode), next };
+  }
+
+  /**
+   * Tells the group this worker still has these in hand: a batch that takes longer than the
+   * stale time (Redis stalling under it) is not taken over while it is still being routed.
+   */
+  async keepClaimed(streamIds: string[]): Promise<void> {
+    if (streamIds.length === 0) return;
+    await this.redis.call("XCLAIM", this.keys.webhooks, routingGroup, this.consumer, 0, ...streamIds, "JUSTID");
   }
 
   /** Marks webhooks routed and deletes them, at once: the stream holds only what is not routed yet. */
-  async done(streamIds: string[]): Promise<void> {
+  async markRouted(streamIds: string[]): Promise<void> {
     if (streamIds.length === 0) return;
     await this.redis
       .multi()
       .xack(this.keys.webhooks, routingGroup, ...streamIds)
       .xdel(this.keys.webhooks, ...streamIds)
+      .exec();
+  }
+
+  /** Moves entries that are not webhooks to a capped stream of their own, to be looked into. */
+  async setAside(unreadable: StoredWebhook[]): Promise<void> {
+    if (unreadable.length === 0) return;
+    const ids = unreadable.map(({ streamId }) => streamId);
+    const transaction = this.redis.multi();
+    for (const { streamId, entry } of unreadable) {
+      transaction.xadd(
+        this.keys.unreadableWebhooks,
+        "MAXLEN",
+        "~",
+        keepUnreadable,
+        "*",
+        "streamId",
+        streamId,
+        "entry",
+        entry,
+      );
+    }
+    await transaction
+      .xack(this.keys.webhooks, routingGroup, ...ids)
+      .xdel(this.keys.webhooks, ...ids)
       .exec();
   }
 
@@ -187,7 +229,7 @@ export class WebhookStream {
       this.redis.xrange(key, "-", "+", "COUNT", 1),
     ]);
     const routing = Number(pending[0] ?? 0);
-    const storedAt = oldest[0] ? Number(oldest[0][0].split("-")[0]) : undefined;
+    const storedAt = oldest[0] ? idTime(oldest[0][0]) : undefined;
     return {
       waiting: Math.max(0, length - routing),
       routing,
@@ -196,24 +238,38 @@ export class WebhookStream {
   }
 
   /**
-   * Whether the webhook with this receipt id still waits for routing. Looked for among the
-   * entries stored from a few seconds before its receipt time (clocks of two machines differ)
-   * on, at most `scan` of them: a diagnostic for `try`, not a lookup for the hot path.
+   * Whether the webhook with this receipt id still waits for routing: looked for among the
+   * entries Redis stored from a minute before its receipt time to a minute after (clocks of
+   * two machines differ), a page at a time, at most `maxPages` pages. A diagnostic for `try`,
+   * not a lookup for the hot path.
    */
-  async holds(receiptId: string, receivedAt: string, scan = 1000): Promise<boolean> {
-    const from = Math.max(0, (Date.parse(receivedAt) || 0) - 5000);
-    const entries = (await this.redis.xrange(this.keys.webhooks, `${from}-0`, "+", "COUNT", scan)) as StreamEntry[];
-    return entries.some(([, fields]) => fieldMap(fields).receipt === receiptId);
+  async isWaitingForRouting(receiptId: string, receivedAt: string, maxPages = 20): Promise<boolean> {
+    const at = Date.parse(receivedAt) || Date.now();
+    const pageSize = 500;
+    let from = `${Math.max(0, at - 60_000)}-0`;
+    for (let page = 0; page < maxPages; page++) {
+      const entries = (await this.redis.xrange(this.keys.webhooks, from, "+", "COUNT", pageSize)) as StreamEntry[];
+      if (entries.some(([, fields]) => fieldMap(fields).receipt === receiptId)) return true;
+      const last = entries.at(-1)?.[0];
+      if (entries.length < pageSize || !last || idTime(last) > at + 60_000) return false;
+      from = `(${last}`;
+    }
+    return false;
   }
+}
+
+/** The moment (ms) Redis stored the entry with this id. */
+function idTime(streamId: string): number {
+  return Number(streamId.split("-")[0]);
 }
 
 function decode([streamId, fields]: StreamEntry): StoredWebhook {
   const entry = String(fieldMap(fields).webhook ?? "");
   try {
     const webhook = JSON.parse(entry) as InboundJob;
-    return webhook?.receipt?.id ? { streamId, webhook, bytes: entry.length } : { streamId, bytes: entry.length };
+    return webhook?.receipt?.id ? { streamId, webhook, entry } : { streamId, entry };
   } catch {
-    return { streamId, bytes: entry.length };
+    return { streamId, entry };
   }
 }
 

@@ -29,6 +29,15 @@ export function workerConnectionOptions(url: string) {
   return { url, maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(200 * times, 5000) };
 }
 
+/**
+ * How long a loop that works through Redis (the spool drainer, stream routing) pauses after
+ * `failures` failures in a row: from 200 ms, doubling, at most 5 s, so an outage costs a few
+ * lines and calls a second, not a busy loop.
+ */
+export function pauseAfterRedisFailures(failures: number): number {
+  return Math.min(100 * 2 ** Math.max(1, failures), 5000);
+}
+
 function connectorFor(settings: string | ConnectionSettings): RedisConnector {
   return new RedisConnector(typeof settings === "string" ? { url: settings } : settings);
 }

@@ -1,5 +1,6 @@
 import { type Logger, throttledWarning } from "../log.js";
 import type { WebhookStream, WebhookToStore } from "../queue/webhook-stream.js";
+import { pauseAfterRedisFailures } from "../redis/connections.js";
 import type { DrainableRecord, Spool } from "./spool.js";
 import { decodeSpooledWebhook } from "./spooled-webhook.js";
 
@@ -95,7 +96,7 @@ export class SpoolDrainer {
         } catch (error) {
           this.#warn(error as Error);
           failures += 1;
-          await this.#pause(Math.min(100 * 2 ** failures, 5000));
+          await this.#pause(pauseAfterRedisFailures(failures));
           break;
         }
       }
