@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inboundQueueName } from "../src/queue/jobs.js";
 import { relayKeys } from "../src/queue/queues.js";
 import { WebhookStream } from "../src/queue/webhook-stream.js";
+import { WebhookStreamConsumer } from "../src/queue/webhook-stream-consumer.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
@@ -73,12 +74,12 @@ routes:
 
   it("takes over a webhook a stopped worker had read but not routed, and delivers it once", async () => {
     const prefix = uniquePrefix();
-    const stream = new WebhookStream(client, relayKeys(prefix));
-    await stream.ensureGroup();
-    await stream.store({ receipt: receipt("orphan"), payload: statusChange });
+    const dead = new WebhookStreamConsumer(client, relayKeys(prefix));
+    await dead.ensureGroup();
+    await new WebhookStream(client, relayKeys(prefix)).store({ receipt: receipt("orphan"), payload: statusChange });
     // A worker reads it, then dies before routing it: it stays pending under that worker's name.
     const reader = new Redis(redis.url);
-    const [read] = await stream.read(reader, 10, 100);
+    const [read] = await dead.read(reader, 10, 100);
     reader.disconnect();
     expect(read?.webhook?.receipt.id).toBe("orphan");
 
@@ -98,15 +99,15 @@ routes:
 
   it("does not let a webhook a live worker still has in hand be taken over, however long it takes", async () => {
     const prefix = uniquePrefix();
-    const stream = new WebhookStream(client, relayKeys(prefix));
-    await stream.ensureGroup();
-    await stream.store({ receipt: receipt("slow"), payload: statusChange });
+    const live = new WebhookStreamConsumer(client, relayKeys(prefix));
+    await live.ensureGroup();
+    await new WebhookStream(client, relayKeys(prefix)).store({ receipt: receipt("slow"), payload: statusChange });
     const reader = new Redis(redis.url);
     try {
-      const [read] = await stream.read(reader, 10, 100);
+      const [read] = await live.read(reader, 10, 100);
       await new Promise((resolve) => setTimeout(resolve, 300));
-      await stream.keepClaimed([read?.streamId ?? ""]);
-      const other = new WebhookStream(client, relayKeys(prefix));
+      await live.keepClaimed([read?.streamId ?? ""]);
+      const other = new WebhookStreamConsumer(client, relayKeys(prefix));
       expect((await other.claimStale(250, 10, "0-0")).stale).toEqual([]);
       await new Promise((resolve) => setTimeout(resolve, 300));
       // Not kept any more: now it is stale, and another worker takes it.

@@ -8,7 +8,7 @@ import { type InboundJob, inboundQueueName } from "./jobs.js";
 import { openDeliveryQueue, openInboundQueue, relayKeys } from "./queues.js";
 import { startStreamRouting } from "./stream-routing.js";
 import { WebhookRouting } from "./webhook-routing.js";
-import { WebhookStream } from "./webhook-stream.js";
+import { WebhookStreamConsumer } from "./webhook-stream-consumer.js";
 import { closeWorker, hasTryLeft, refuseTryBeyondAttempts, workerSettings } from "./worker-settings.js";
 
 /**
@@ -41,7 +41,7 @@ export function startRoutingWorker(deps: {
   const routing = new WebhookRouting({ parts: deps.parts, redis, keys, deliveries, logger, metrics: deps.metrics });
 
   const streamRouting = startStreamRouting({
-    stream: new WebhookStream(redis, keys),
+    stream: new WebhookStreamConsumer(redis, keys),
     redis,
     blocking,
     routing,

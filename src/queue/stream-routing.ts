@@ -1,9 +1,15 @@
 import type { Queue } from "bullmq";
 import { type Logger, throttledWarning } from "../log.js";
-import { isRedisUnavailable, pauseAfterRedisFailures, type RedisClient } from "../redis/connections.js";
+import {
+  isRedisUnavailable,
+  pauseAfterRedisFailures,
+  type RedisClient,
+  warnIfRedisOlderThan,
+} from "../redis/connections.js";
 import type { InboundJob } from "./jobs.js";
 import type { WebhookRouting } from "./webhook-routing.js";
-import type { StoredWebhook, WebhookStream } from "./webhook-stream.js";
+import type { StoredWebhook } from "./webhook-stream.js";
+import type { WebhookStreamConsumer } from "./webhook-stream-consumer.js";
 
 /** Most webhooks one read takes: a burst is routed in a few reads, and their deliveries added together. */
 const readCount = 200;
@@ -18,7 +24,7 @@ const readBlockMs = 1000;
 /** A stopped process's name leaves the consumer group after a day with nothing pending. */
 const forgetConsumersAfterMs = 24 * 3600_000;
 /** Redis 6.2 brought XAUTOCLAIM, which takes over what a stopped worker read. */
-const minimumRedis = [6, 2];
+const minimumRedis: [number, number] = [6, 2];
 
 /**
  * Routes webhooks from the stream (queue/webhook-stream.ts) as they come, many per read. What
@@ -29,7 +35,7 @@ const minimumRedis = [6, 2];
  * again: a webhook that crashes the process that routes it ends in BullMQ's count of tries.
  */
 export function startStreamRouting(deps: {
-  stream: WebhookStream;
+  stream: WebhookStreamConsumer;
   /** The connection the stream works through, to tell at close whether Redis is there. */
   redis: RedisClient;
   /** A connection for the blocking read alone. */
@@ -166,21 +172,15 @@ export function startStreamRouting(deps: {
     });
   }, deps.sweepEveryMs);
   sweeper.unref();
-  const reading = checkRedisVersion()
+  const reading = warnIfRedisOlderThan(
+    minimumRedis,
+    "webhooks a stopped worker had read are not taken over",
+    deps.redis,
+    logger,
+  )
     .then(() => stream.ensureGroup())
     .catch(() => undefined) // Redis away at start: the read loop retries, and NOGROUP makes the group
     .then(readLoop);
-
-  async function checkRedisVersion(): Promise<void> {
-    const version = /redis_version:(\d+)\.(\d+)/.exec(await deps.redis.info("server"));
-    const [major = 0, minor = 0] = version ? [Number(version[1]), Number(version[2])] : [];
-    const [needMajor = 0, needMinor = 0] = minimumRedis;
-    if (major < needMajor || (major === needMajor && minor < needMinor))
-      logger.error(
-        { redisVersion: `${major}.${minor}` },
-        `Redis ${major}.${minor} is older than ${needMajor}.${needMinor}: webhooks a stopped worker had read are not taken over; upgrade Redis`,
-      );
-  }
 
   return {
     async close() {

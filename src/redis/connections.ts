@@ -1,4 +1,5 @@
 import type { ChainableCommander, Redis } from "ioredis";
+import type { Logger } from "../log.js";
 import { type ConnectionSettings, type RedisClient, RedisConnector } from "./connector.js";
 
 export { type RedisClient, redisUrlWithoutPassword } from "./connector.js";
@@ -36,6 +37,25 @@ export function workerConnectionOptions(url: string) {
  */
 export function pauseAfterRedisFailures(failures: number): number {
   return Math.min(100 * 2 ** Math.max(1, failures), 5000);
+}
+
+/**
+ * Says in the log, once, that this Redis is older than `[major, minor]`, which a part of the
+ * relay needs, and what does not work (`missing`); the parts that do not need it go on working.
+ */
+export async function warnIfRedisOlderThan(
+  [major, minor]: [number, number],
+  missing: string,
+  redis: RedisClient,
+  logger: Pick<Logger, "error">,
+): Promise<void> {
+  const version = /redis_version:(\d+)\.(\d+)/.exec(await redis.info("server"));
+  const [has = 0, hasMinor = 0] = version ? [Number(version[1]), Number(version[2])] : [];
+  if (has < major || (has === major && hasMinor < minor))
+    logger.error(
+      { redisVersion: `${has}.${hasMinor}` },
+      `Redis ${has}.${hasMinor} is older than ${major}.${minor}: ${missing}; upgrade Redis`,
+    );
 }
 
 function connectorFor(settings: string | ConnectionSettings): RedisConnector {
