@@ -3,7 +3,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BatchedAdd } from "../src/queue/batched-add.js";
-import { Intake } from "../src/queue/intake.js";
+import { Intake } from "../src/queue/inbound/intake.js";
 import { relayKeys } from "../src/queue/queues.js";
 import { SentMarks } from "../src/queue/sent-marks.js";
 import { createIngestConnection } from "../src/redis/connections.js";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Intake, QueueUnavailable } from "../src/queue/intake.js";
+import { Intake, QueueUnavailable } from "../src/queue/inbound/intake.js";
 import { relayKeys } from "../src/queue/queues.js";
 import { createIngestConnection } from "../src/redis/connections.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";

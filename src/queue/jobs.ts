@@ -5,10 +5,10 @@ import type { Receipt } from "../sources/source.js";
 
 /**
  * The two queues and the shape of their jobs. Ingest stores each webhook as one entry of the
- * webhook stream (queue/webhook-stream.ts), a single Redis write before the 200; the routing
+ * webhook stream (queue/inbound/webhook-stream.ts), a single Redis write before the 200; the routing
  * worker fans it out to one `delivery` job per (event, target), so a failing target retries
  * alone and never re-sends to a healthy one. An `inbound` job is a webhook the stream lane
- * could not route (queue/stream-routing.ts), tried again with BullMQ's retries.
+ * could not route (queue/inbound/stream-routing.ts), tried again with BullMQ's retries.
  */
 export const inboundQueueName = "inbound";
 export const deliveryQueueName = "delivery";
@@ -55,7 +55,7 @@ export const keepFailedRouting: KeepJobs = { age: 14 * 24 * 3600, count: 10_000 
 /** Routing fails only when Redis does mid-way, or on a bug: a few tries, then the failed set. */
 export const inboundJobOptions: JobsOptions = {
   attempts: 5,
-  // The routing worker's backoff strategy: exponential from 1 s (queue/routing-worker.ts).
+  // The routing worker's backoff strategy: exponential from 1 s (queue/inbound/routing-worker.ts).
   backoff: { type: "relay" },
   removeOnComplete: true,
   removeOnFail: keepFailedRouting,

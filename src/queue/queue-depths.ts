@@ -1,15 +1,15 @@
 import type { Queue } from "bullmq";
 import type { QueueDepth, QueueSnapshot } from "../metrics/relay-metrics.js";
 import type { RedisClient } from "../redis/connector.js";
+import { WebhookStream } from "./inbound/webhook-stream.js";
 import { inboundQueueName } from "./jobs.js";
 import { openDeliveryQueue, openInboundQueue, type QueueSettings, relayKeys } from "./queues.js";
-import { WebhookStream } from "./webhook-stream.js";
 
 /**
  * How full the relay's queues are, read for a metrics scrape: counts per state, and how long
  * the oldest waiting job has waited (a backlog that grows old means no worker takes jobs).
  * "inbound" counts every webhook not routed yet: those in the webhook stream (waiting, or
- * active while a worker routes them) and those in the inbound queue (queue/routing-worker.ts).
+ * active while a worker routes them) and those in the inbound queue (queue/inbound/routing-worker.ts).
  * On a connection that fails fast, so a scrape with Redis away does not wait for a reconnect.
  */
 export class QueueDepths {

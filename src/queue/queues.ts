@@ -26,7 +26,7 @@ export interface QueueSettings {
 export function relayKeys(prefix: string) {
   return {
     /**
-     * Stream: accepted webhooks not yet routed, one entry each (queue/webhook-stream.ts), read
+     * Stream: accepted webhooks not yet routed, one entry each (queue/inbound/webhook-stream.ts), read
      * by the workers' consumer group `routing`; an entry is deleted once its deliveries are queued.
      */
     webhooks: `${prefix}:webhooks`,

@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
 import type { SpoolConfig } from "../config/spool-schema.js";
 import type { Logger } from "../log.js";
-import type { IntakeFallback } from "../queue/intake.js";
+import type { IntakeFallback } from "../queue/inbound/intake.js";
+import { WebhookStream } from "../queue/inbound/webhook-stream.js";
 import { relayKeys } from "../queue/queues.js";
-import { WebhookStream } from "../queue/webhook-stream.js";
 import type { RedisClient } from "../redis/connections.js";
 import { Spool, type SpoolDepth } from "./spool.js";
 import { type RedisLink, SpoolDrainer } from "./spool-drainer.js";

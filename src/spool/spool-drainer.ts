@@ -1,5 +1,5 @@
 import { type Logger, throttledWarning } from "../log.js";
-import type { WebhookStream, WebhookToStore } from "../queue/webhook-stream.js";
+import type { WebhookStream, WebhookToStore } from "../queue/inbound/webhook-stream.js";
 import { pauseAfterRedisFailures } from "../redis/connections.js";
 import type { DrainableRecord, Spool } from "./spool.js";
 import { decodeSpooledWebhook } from "./spooled-webhook.js";

@@ -1,5 +1,5 @@
 import { type Logger, throttledWarning } from "../log.js";
-import { type IntakeFallback, QueueUnavailable, type StoreInRedis } from "../queue/intake.js";
+import { type IntakeFallback, QueueUnavailable, type StoreInRedis } from "../queue/inbound/intake.js";
 import { type Spool, SpoolFull } from "./spool.js";
 import type { RedisLink } from "./spool-drainer.js";
 import { encodeSpooledWebhook, type SpooledWebhook } from "./spooled-webhook.js";

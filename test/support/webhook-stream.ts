@@ -4,7 +4,7 @@ import { relayKeys } from "../../src/queue/queues.js";
 
 /**
  * The webhooks a relay with this prefix has stored and not routed yet, read straight from its
- * webhook stream (src/queue/webhook-stream.ts), as a test checks what ingest wrote.
+ * webhook stream (src/queue/inbound/webhook-stream.ts), as a test checks what ingest wrote.
  */
 export function storedWebhooks(url: string, prefix: string) {
   const redis = new Redis(url);

@@ -1,14 +1,14 @@
 import { type Queue, UnrecoverableError } from "bullmq";
-import type { RelayEvent } from "../events.js";
-import type { Logger } from "../log.js";
-import type { EventRecorder } from "../metrics/relay-metrics.js";
-import type { RedisClient } from "../redis/connections.js";
-import type { RelayParts } from "../relay-parts.js";
-import { BatchedAdd } from "./batched-add.js";
-import { type DeliveryJob, deliveryJobOptions, type InboundJob } from "./jobs.js";
-import type { RelayKeys } from "./queues.js";
-import { deliveryPolicyFor } from "./retry.js";
-import { TicketOrder } from "./ticket-order.js";
+import type { RelayEvent } from "../../events.js";
+import type { Logger } from "../../log.js";
+import type { EventRecorder } from "../../metrics/relay-metrics.js";
+import type { RedisClient } from "../../redis/connections.js";
+import type { RelayParts } from "../../relay-parts.js";
+import { BatchedAdd } from "../batched-add.js";
+import { type DeliveryJob, deliveryJobOptions, type InboundJob } from "../jobs.js";
+import type { RelayKeys } from "../queues.js";
+import { deliveryPolicyFor } from "../retry.js";
+import { TicketOrder } from "../ticket-order.js";
 
 const maxReportedUnknownTypes = 1000;
 

@@ -1,16 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { RedisClient } from "../redis/connections.js";
-import type { RelayKeys } from "./queues.js";
+import type { RedisClient } from "../../redis/connections.js";
+import type { RelayKeys } from "../queues.js";
 import { decodeEntry, fieldMap, routingGroup, type StoredWebhook, type StreamEntry } from "./webhook-stream.js";
 
 /** How many unreadable entries are kept aside, about. */
 const keepUnreadable = 1000;
 
 /**
- * One worker process in the webhook stream's consumer group (queue/webhook-stream.ts): reads
+ * One worker process in the webhook stream's consumer group (queue/inbound/webhook-stream.ts): reads
  * what no worker has read, takes over what a stopped one never finished, keeps its claim on what
- * it holds, and marks webhooks routed. queue/stream-routing.ts drives it.
+ * it holds, and marks webhooks routed. queue/inbound/stream-routing.ts drives it.
  */
 export class WebhookStreamConsumer {
   /** This process's name in the consumer group, unique per process. */

@@ -1,8 +1,8 @@
-import type { RedisClient } from "../redis/connections.js";
-import type { InboundJob } from "./jobs.js";
-import type { RelayKeys } from "./queues.js";
-import { RedisScript } from "./redis-script.js";
-import { SameTurnBatch } from "./same-turn-batch.js";
+import type { RedisClient } from "../../redis/connections.js";
+import type { InboundJob } from "../jobs.js";
+import type { RelayKeys } from "../queues.js";
+import { RedisScript } from "../redis-script.js";
+import { SameTurnBatch } from "../same-turn-batch.js";
 
 /** The workers' consumer group on the webhook stream. */
 export const routingGroup = "routing";
@@ -61,7 +61,7 @@ export type StreamEntry = [id: string, fields: string[]];
  * Accepted webhooks wait for routing in a Redis Stream, not in a BullMQ queue: a stream entry
  * costs Redis one XADD to store and one XACK + XDEL once routed, where a BullMQ job costs an
  * add script, a move to active, a move to finished and their events, for every webhook. The
- * workers read it as one consumer group, many entries per read (queue/webhook-stream-consumer.ts).
+ * workers read it as one consumer group, many entries per read (queue/inbound/webhook-stream-consumer.ts).
  * Here: what ingest and the spool drainer store, and what metrics and `try` read of it.
  */
 export class WebhookStream {

@@ -1,12 +1,12 @@
 import type { Queue } from "bullmq";
-import { type Logger, throttledWarning } from "../log.js";
+import { type Logger, throttledWarning } from "../../log.js";
 import {
   isRedisUnavailable,
   pauseAfterRedisFailures,
   type RedisClient,
   warnIfRedisOlderThan,
-} from "../redis/connections.js";
-import type { InboundJob } from "./jobs.js";
+} from "../../redis/connections.js";
+import type { InboundJob } from "../jobs.js";
 import type { WebhookRouting } from "./webhook-routing.js";
 import type { StoredWebhook } from "./webhook-stream.js";
 import type { WebhookStreamConsumer } from "./webhook-stream-consumer.js";
@@ -27,7 +27,7 @@ const forgetConsumersAfterMs = 24 * 3600_000;
 const minimumRedis: [number, number] = [6, 2];
 
 /**
- * Routes webhooks from the stream (queue/webhook-stream.ts) as they come, many per read. What
+ * Routes webhooks from the stream (queue/inbound/webhook-stream.ts) as they come, many per read. What
  * it cannot route goes to the inbound queue, where BullMQ retries it with backoff and keeps it
  * failed for a look and a replay: a webhook whose routing threw (a bug, a source gone from the
  * config), and one a stopped worker had read but not finished. The second is taken over only

@@ -1,20 +1,20 @@
 import { type Job, Worker } from "bullmq";
-import type { Config } from "../config/schema.js";
-import { type Logger, throttledWarning } from "../log.js";
-import type { EventRecorder } from "../metrics/relay-metrics.js";
-import { createWorkerConnection } from "../redis/connections.js";
-import type { RelayParts } from "../relay-parts.js";
-import { type InboundJob, inboundQueueName } from "./jobs.js";
-import { openDeliveryQueue, openInboundQueue, relayKeys } from "./queues.js";
+import type { Config } from "../../config/schema.js";
+import { type Logger, throttledWarning } from "../../log.js";
+import type { EventRecorder } from "../../metrics/relay-metrics.js";
+import { createWorkerConnection } from "../../redis/connections.js";
+import type { RelayParts } from "../../relay-parts.js";
+import { type InboundJob, inboundQueueName } from "../jobs.js";
+import { openDeliveryQueue, openInboundQueue, relayKeys } from "../queues.js";
+import { closeWorker, hasTryLeft, refuseTryBeyondAttempts, workerSettings } from "../worker-settings.js";
 import { startStreamRouting } from "./stream-routing.js";
 import { WebhookRouting } from "./webhook-routing.js";
 import { WebhookStreamConsumer } from "./webhook-stream-consumer.js";
-import { closeWorker, hasTryLeft, refuseTryBeyondAttempts, workerSettings } from "./worker-settings.js";
 
 /**
  * Turns stored webhooks into delivery jobs, in workers, not in ingest, so ingest stays one
  * Redis write per webhook and the routing rules can change without touching what was already
- * accepted. Two lanes: the webhook stream, which nearly every webhook takes (queue/stream-routing.ts),
+ * accepted. Two lanes: the webhook stream, which nearly every webhook takes (queue/inbound/stream-routing.ts),
  * and the inbound queue, a BullMQ queue for the few that failed there, with retries and a
  * failed set to look into.
  */

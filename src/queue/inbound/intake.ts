@@ -1,8 +1,8 @@
 import { hash } from "node:crypto";
-import { isRedisUnavailable, redisAnswers } from "../redis/connections.js";
-import type { RedisClient } from "../redis/connector.js";
-import type { Receipt } from "../sources/source.js";
-import { relayKeys } from "./queues.js";
+import { isRedisUnavailable, redisAnswers } from "../../redis/connections.js";
+import type { RedisClient } from "../../redis/connector.js";
+import type { Receipt } from "../../sources/source.js";
+import { relayKeys } from "../queues.js";
 import { WebhookStream, type WebhookToStore } from "./webhook-stream.js";
 
 /** How long a sender's signed message id is remembered; longer than Standard Webhooks senders retry. */
@@ -54,7 +54,7 @@ export interface Webhook {
 
 /** The ingest side of the queue: stores one accepted webhook, once, within a bounded time. */
 export class Intake {
-  /** Webhooks arriving together are stored in one script call (queue/webhook-stream.ts). */
+  /** Webhooks arriving together are stored in one script call (queue/inbound/webhook-stream.ts). */
   readonly #stream: WebhookStream;
   readonly #timeoutMs: number;
 
@@ -71,7 +71,7 @@ export class Intake {
    * Resolves "stored" once Redis holds the webhook, "duplicate" when Redis already holds the
    * same message (same signed id in the last 24 h, or the same bytes within the source's dedupe window),
    * and rejects with QueueUnavailable when Redis cannot take it. The duplicate check is part of
-   * the same atomic Redis script as the write (queue/webhook-stream.ts), so a write that lands
+   * the same atomic Redis script as the write (queue/inbound/webhook-stream.ts), so a write that lands
    * after we gave up on it still makes the sender's retry a duplicate. With a fallback (a spool),
    * it decides: "spooled" means the webhook is on this machine's disk, to be stored later.
    */
