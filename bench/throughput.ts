@@ -239,18 +239,38 @@ function concurrencyOfBoth(): number {
   return settings.concurrency ?? parseConfig(relayYaml("x"), "bench.yaml", {}).workers.concurrency;
 }
 
+/**
+ * The bare Koa + BullMQ app (bench/floor.ts); with `queue: "bare"` it feeds the bare worker.
+ * `name` tells its log apart when it runs for more than one part.
+ */
+async function startFloorApp(name: string, queue?: "bare") {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = await startChild(["bench/floor.ts"], {
+    env: { FLOOR_PORT: String(port), REDIS_URL: redisServer.url, ...(queue && { FLOOR_QUEUE: queue }) },
+    logFile: join(dir, `${name}.log`),
+    ready: () => answers(url),
+    what: "the floor app",
+  });
+  return { child, url };
+}
+
+/** The bare BullMQ worker (bench/bare-worker.ts), posting to the sink at the relay's concurrency. */
+function startBareWorker(name: string) {
+  const logFile = join(dir, `${name}.log`);
+  return startChild(["bench/bare-worker.ts"], {
+    env: { SINK_URL: sinkUrl, REDIS_URL: redisServer.url, CONCURRENCY: String(concurrencyOfBoth()) },
+    logFile,
+    ready: async () => lastLines(logFile).includes("bare worker started"),
+    what: "the bare worker",
+  });
+}
+
 // 1. Ingest: the relay (role ingest) and a bare Koa app doing one BullMQ add per request, in
 //    alternating rounds; the best round of each.
 if (runs("ingest")) {
   const relay = await startRelay("ingest", "ingest");
-  const floorPort = await freePort();
-  const floorUrl = `http://127.0.0.1:${floorPort}`;
-  const floor = await startChild(["bench/floor.ts"], {
-    env: { FLOOR_PORT: String(floorPort), REDIS_URL: redisServer.url },
-    logFile: join(dir, "floor.log"),
-    ready: () => answers(floorUrl),
-    what: "the floor app",
-  });
+  const { child: floor, url: floorUrl } = await startFloorApp("floor");
   type Round = { result: autocannon.Result; cpu: { processMs: number; redisMs: number } };
   const best: { relay?: Round; floor?: Round } = {};
   const leastCpu: { relay?: Round["cpu"]; floor?: Round["cpu"] } = {};
@@ -335,15 +355,7 @@ if (runs("backlog")) {
   const concurrency = concurrencyOfBoth();
   const drain = async (side: "relay" | "bare") => {
     await resetSink();
-    const child =
-      side === "relay"
-        ? (await startRelay("worker", "backlog")).child
-        : await startChild(["bench/bare-worker.ts"], {
-            env: { SINK_URL: sinkUrl, REDIS_URL: redisServer.url, CONCURRENCY: String(concurrency) },
-            logFile: join(dir, "bare.log"),
-            ready: async () => lastLines(join(dir, "bare.log")).includes("bare worker started"),
-            what: "the bare worker",
-          });
+    const child = side === "relay" ? (await startRelay("worker", "backlog")).child : await startBareWorker("bare");
     // CPU is counted from the first delivery on, leaving out the process's start.
     await waitForSink(1, `${side} backlog`);
     const meter = await cpuMeter(child);
@@ -447,20 +459,8 @@ if (runs("e2e")) {
 // request, and the bare worker posting each to the sink (what bench/floor.ts and
 // bench/bare-worker.ts do, nothing more).
 if (runs("e2e-floor")) {
-  const floorPort = await freePort();
-  const floorUrl = `http://127.0.0.1:${floorPort}`;
-  const floor = await startChild(["bench/floor.ts"], {
-    env: { FLOOR_PORT: String(floorPort), REDIS_URL: redisServer.url, FLOOR_QUEUE: "bare" },
-    logFile: join(dir, "floor-e2e.log"),
-    ready: () => answers(floorUrl),
-    what: "the floor app",
-  });
-  const bareWorker = await startChild(["bench/bare-worker.ts"], {
-    env: { SINK_URL: sinkUrl, REDIS_URL: redisServer.url, CONCURRENCY: String(concurrencyOfBoth()) },
-    logFile: join(dir, "bare-e2e.log"),
-    ready: async () => lastLines(join(dir, "bare-e2e.log")).includes("bare worker started"),
-    what: "the bare worker",
-  });
+  const { child: floor, url: floorUrl } = await startFloorApp("floor-e2e", "bare");
+  const bareWorker = await startBareWorker("bare-e2e");
   const { rss: _, ...figures } = await endToEnd(
     `${floorUrl}/`,
     [floor, bareWorker],

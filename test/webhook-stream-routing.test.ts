@@ -55,6 +55,23 @@ routes:
       { role: "worker" },
     );
 
+  /**
+   * Stores one webhook and has a worker of the group read it, on a connection of its own: it
+   * is then pending under that worker's name until the worker marks it routed.
+   */
+  async function storedAndRead(prefix: string, receiptId: string) {
+    const consumer = new WebhookStreamConsumer(client, relayKeys(prefix));
+    await consumer.ensureGroup();
+    await new WebhookStream(client, relayKeys(prefix)).store({ receipt: receipt(receiptId), payload: statusChange });
+    const reader = new Redis(redis.url);
+    try {
+      const [read] = await consumer.read(reader, 10, 100);
+      return { consumer, read };
+    } finally {
+      reader.disconnect();
+    }
+  }
+
   it("delivers webhooks stored before any worker ever ran, and leaves the stream empty", async () => {
     const prefix = uniquePrefix();
     const stream = new WebhookStream(client, relayKeys(prefix));
@@ -74,13 +91,8 @@ routes:
 
   it("takes over a webhook a stopped worker had read but not routed, and delivers it once", async () => {
     const prefix = uniquePrefix();
-    const dead = new WebhookStreamConsumer(client, relayKeys(prefix));
-    await dead.ensureGroup();
-    await new WebhookStream(client, relayKeys(prefix)).store({ receipt: receipt("orphan"), payload: statusChange });
     // A worker reads it, then dies before routing it: it stays pending under that worker's name.
-    const reader = new Redis(redis.url);
-    const [read] = await dead.read(reader, 10, 100);
-    reader.disconnect();
+    const { read } = await storedAndRead(prefix, "orphan");
     expect(read?.webhook?.receipt.id).toBe("orphan");
 
     const relay = await startWorker(prefix);
@@ -99,24 +111,14 @@ routes:
 
   it("does not let a webhook a live worker still has in hand be taken over, however long it takes", async () => {
     const prefix = uniquePrefix();
-    const live = new WebhookStreamConsumer(client, relayKeys(prefix));
-    await live.ensureGroup();
-    await new WebhookStream(client, relayKeys(prefix)).store({ receipt: receipt("slow"), payload: statusChange });
-    const reader = new Redis(redis.url);
-    try {
-      const [read] = await live.read(reader, 10, 100);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      await live.keepClaimed([read?.streamId ?? ""]);
-      const other = new WebhookStreamConsumer(client, relayKeys(prefix));
-      expect((await other.claimStale(250, 10, "0-0")).stale).toEqual([]);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      // Not kept any more: now it is stale, and another worker takes it.
-      expect((await other.claimStale(250, 10, "0-0")).stale.map(({ webhook }) => webhook?.receipt.id)).toEqual([
-        "slow",
-      ]);
-    } finally {
-      reader.disconnect();
-    }
+    const { consumer: live, read } = await storedAndRead(prefix, "slow");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await live.keepClaimed([read?.streamId ?? ""]);
+    const other = new WebhookStreamConsumer(client, relayKeys(prefix));
+    expect((await other.claimStale(250, 10, "0-0")).stale).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Not kept any more: now it is stale, and another worker takes it.
+    expect((await other.claimStale(250, 10, "0-0")).stale.map(({ webhook }) => webhook?.receipt.id)).toEqual(["slow"]);
   });
 
   it("hands a webhook whose routing fails to the inbound queue, where it is kept failed to look into", async () => {
