@@ -7,7 +7,7 @@ import type { Intake } from "../queue/inbound/intake.js";
 import { QueueUnavailable } from "../queue/inbound/intake.js";
 import { InvalidPayload, type Source } from "../sources/source.js";
 import { type AdminDeps, addAdminRoutes } from "./admin.js";
-import { HttpError, parseJsonBody, readJsonBody } from "./body.js";
+import { HttpError, parseJsonText, readJsonBody } from "./body.js";
 import { closeWhenBodyUnread } from "./connection.js";
 import { addHealthRoutes } from "./health.js";
 import { refuseOtherMethods } from "./methods.js";
@@ -65,7 +65,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
     // A signature is checked over the exact bytes, before they are parsed.
     const authentication = source.verifyBody?.({ ...request, rawBody: raw }) ?? beforeBody;
     if (!authentication.ok) throw new HttpError(401, authentication.error);
-    const json = parseJsonBody(raw);
+    const { json, text } = parseJsonText(raw);
     const { events } = source.validate(json);
     if (events > maxEventsPerWebhook) {
       throw new HttpError(
@@ -75,7 +75,13 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
     }
 
     const receipt = { id: randomUUID(), source: source.id, receivedAt: new Date().toISOString() };
-    const outcome = await intake.accept({ receipt, payload: json, rawBody: raw, messageId: authentication.messageId });
+    const outcome = await intake.accept({
+      receipt,
+      payload: json,
+      rawBody: raw,
+      bodyText: text,
+      messageId: authentication.messageId,
+    });
     if (outcome === "duplicate") {
       // Already stored under this signed id: 2xx, so an honest sender stops retrying, and
       // nothing is queued, so a replay delivers nothing.

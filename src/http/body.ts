@@ -40,6 +40,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The body as JSON, refusing nesting deeper than `maxJsonDepth` before parsing any of it. */
 export function parseJsonBody(raw: Buffer): unknown {
+  return parseJsonText(raw).json;
+}
+
+/** The body as JSON and the text it was parsed from, decoded once: ingest stores that text. */
+export function parseJsonText(raw: Buffer): { json: unknown; text: string } {
   if (nestsDeeperThan(raw, maxJsonDepth)) throw new HttpError(400, `JSON nested deeper than ${maxJsonDepth} levels`);
   let text: string;
   try {
@@ -48,7 +53,7 @@ export function parseJsonBody(raw: Buffer): unknown {
     throw new HttpError(400, "body is not valid UTF-8");
   }
   try {
-    return JSON.parse(text);
+    return { json: JSON.parse(text), text };
   } catch {
     throw new HttpError(400, "body is not valid JSON");
   }

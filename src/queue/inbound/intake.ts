@@ -48,6 +48,8 @@ export interface Webhook {
   payload: unknown;
   /** The JSON `payload` was parsed from, checked to be UTF-8: stored as it is. */
   rawBody: Buffer;
+  /** The same bytes as text, when the caller decoded them already (the HTTP layer did, to parse). */
+  bodyText?: string;
   /** The sender's signed id for this message, when it has one (Standard Webhooks' `webhook-id`). */
   messageId?: string;
 }
@@ -79,7 +81,7 @@ export class Intake {
     const deduplication = this.#deduplicationFor(webhook);
     const { fallback } = this.options;
     const entry = { receipt: webhook.receipt, payload: webhook.payload, deduplication };
-    const toRedis = { ...entry, payloadJson: webhook.rawBody.toString("utf8") };
+    const toRedis = { ...entry, payloadJson: webhook.bodyText ?? webhook.rawBody.toString("utf8") };
     if (fallback) return fallback.accept(entry, (timeoutMs) => this.#store(toRedis, timeoutMs));
     return this.#store(toRedis);
   }
