@@ -6,6 +6,7 @@ import { conversationOf, type RelayEvent } from "../src/events.js";
 import type { DeliveryJob } from "../src/queue/jobs.js";
 import { Pacer } from "../src/queue/pacing.js";
 import { relayKeys } from "../src/queue/queues.js";
+import { SentMarks } from "../src/queue/sent-marks.js";
 import { TicketOrder } from "../src/queue/ticket-order.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { uniquePrefix } from "./support/relay.js";
@@ -95,16 +96,23 @@ describe("per-ticket order", () => {
 
     expect(await order.take(third, conversation)).toEqual({ kind: "wait", earlier: first.id });
     expect(await order.take(first, conversation)).toEqual({ kind: "go" });
-    await order.finish(first, conversation, true);
+    await order.finish(first, conversation, { detail: "HTTP 200" });
     expect(await order.take(third, conversation)).toEqual({ kind: "wait", earlier: second.id });
     expect(await order.take(second, conversation)).toEqual({ kind: "go" });
-    await order.finish(second, conversation, true);
+    await order.finish(second, conversation, { detail: "HTTP 200" });
     // Delivered at 09:10; the third happened at 09:05.
     expect(await order.take(third, conversation)).toEqual({
       kind: "late",
       newerAt: Date.parse("2026-05-01T09:10:00.000Z"),
     });
-    await order.finish(third, conversation, true);
+    await order.finish(third, conversation, { detail: "HTTP 200" });
+    // Each one's sent mark was written with the end of its turn, so a re-run would not send it again.
+    const sent = new SentMarks(client, keys);
+    expect(await Promise.all([first, second, third].map((job) => sent.find(job.id ?? "")))).toEqual([
+      "HTTP 200",
+      "HTTP 200",
+      "HTTP 200",
+    ]);
   });
 
   it("answers the turns and finishes asked for in one turn of the event loop as if asked one after another", async () => {
@@ -119,12 +127,12 @@ describe("per-ticket order", () => {
       { kind: "go" },
     ]);
     // The first finishes, delivered at 11:00, in the same call in which the second looks again.
-    await Promise.all([order.finish(first, conversation, true), order.take(second, conversation)]);
+    await Promise.all([order.finish(first, conversation, { detail: "HTTP 200" }), order.take(second, conversation)]);
     expect(await order.take(second, conversation)).toEqual({
       kind: "late",
       newerAt: Date.parse("2026-05-01T11:00:00.000Z"),
     });
-    await order.finish(second, conversation, true);
+    await order.finish(second, conversation, { detail: "HTTP 200" });
   });
 
   it("passes an earlier delivery once it has been failing longer than the bound, or once its job is gone", async () => {

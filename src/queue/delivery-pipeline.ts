@@ -84,7 +84,7 @@ export function deliveryPipeline(deps: PipelineDeps) {
       const sentAs = await sent.find(deliveryId);
       if (sentAs) {
         logger.info({ deliveryId, target: targetId, attempt, detail: sentAs }, "already sent; not sent again");
-        await deps.turns?.finish(job, true);
+        await deps.turns?.finish(job, { detail: sentAs });
         return { detail: `already sent (${sentAs})` };
       }
     }
@@ -139,8 +139,9 @@ export function deliveryPipeline(deps: PipelineDeps) {
       }
       return deadLetter(job, verdict.reason);
     }
-    await sent.mark(deliveryId, receipt.detail);
-    await deps.turns?.finish(job, true);
+    // The sent mark goes with the end of the delivery's turn, one Redis call for both, when it has one.
+    const marked = await deps.turns?.finish(job, { detail: receipt.detail });
+    if (!marked) await sent.mark(deliveryId, receipt.detail);
     deps.metrics.delivered(targetId, event.receivedAt);
     logger.info(
       { deliveryId, target: targetId, route, type: event.type, attempt, detail: receipt.detail },

@@ -89,10 +89,16 @@ export class DeliveryTurns {
     if (conversation) await this.order.failing(job, conversation);
   }
 
-  /** The delivery is done with: delivered (`delivered`), or a dead letter. The next one may go. */
-  async finish(job: Job<DeliveryJob>, delivered: boolean): Promise<void> {
+  /**
+   * The delivery is done with: delivered (with what its target said), or not (a dead letter,
+   * already sent). The next one may go. True when the sent mark of a delivered one was written
+   * with it; false when the delivery has no conversation, and the caller writes the mark.
+   */
+  async finish(job: Job<DeliveryJob>, delivered: { detail: string } | false): Promise<boolean> {
     const conversation = conversationOf(job.data.event);
-    if (conversation) await this.order.finish(job, conversation, delivered);
+    if (!conversation) return false;
+    await this.order.finish(job, conversation, delivered);
+    return true;
   }
 }
 

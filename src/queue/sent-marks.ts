@@ -3,14 +3,15 @@ import type { RelayKeys } from "./queues.js";
 import { SameTurnBatch } from "./same-turn-batch.js";
 
 /** Longer than any retry schedule lets a delivery live, so a late re-run still finds the mark. */
-const rememberSentForMs = 3 * 24 * 60 * 60 * 1000;
+export const rememberSentForMs = 3 * 24 * 60 * 60 * 1000;
 
 /**
  * A mark that a delivery was accepted by its target, written right after the target said yes
  * and before the job is marked done. A worker that dies between the two leaves the job to be
  * run again; the re-run finds the mark and does not send a second Slack post or email. What
  * is left is the moment between the target's yes and this write (the rest of the event-loop
- * turn in which marks are gathered, and one Redis round trip).
+ * turn in which marks are gathered, and one Redis round trip). A delivery in a conversation's
+ * order has its mark written with the end of its turn instead (TicketOrder.finish).
  */
 export class SentMarks {
   constructor(

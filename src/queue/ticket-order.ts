@@ -5,6 +5,7 @@ import type { DeliveryJob } from "./jobs.js";
 import type { RelayKeys } from "./queues.js";
 import { RedisScript } from "./redis-script.js";
 import { SameTurnBatch } from "./same-turn-batch.js";
+import { rememberSentForMs } from "./sent-marks.js";
 
 /**
  * How long the deliveries after an earlier one of their conversation wait for it while it
@@ -71,14 +72,18 @@ return turns`);
 
 /**
  * Deliveries are finished (delivered, dropped or a dead letter), each as one call of `finish`,
- * in one script for those finishing in the same turn of the event loop. A finished delivery
- * holds nobody any more, its platform time becomes the newest if it is ("" when not delivered
- * or unknown), and the next delivery is named if it is held, to be woken now instead of at
- * its next look ("" when there is none).
- * KEYS: per delivery, pending and state. ARGV: per delivery, id and platform ms or "".
+ * in one script for those finishing in the same turn of the event loop. A delivered one's sent
+ * mark (queue/sent-marks.ts) is written with it, so that the two cost one call. A finished
+ * delivery holds nobody any more, its platform time becomes the newest if it is ("" when not
+ * delivered or unknown), and the next delivery is named if it is held, to be woken now instead
+ * of at its next look ("" when there is none).
+ * KEYS: per delivery, pending, state and its sent mark.
+ * ARGV: the sent marks' lifetime in ms; per delivery, id, platform ms or "", and the sent mark's
+ * text ("" to write none).
  */
 const finishTurns = new RedisScript(`
-local function finish(pending, state, id, platform)
+local function finish(pending, state, sent, id, platform, detail)
+  if detail ~= "" then redis.call("SET", sent, detail, "PX", ARGV[1]) end
   redis.call("ZREM", pending, id)
   redis.call("HDEL", state, "failing:" .. id, "held:" .. id)
   if platform ~= "" then
@@ -93,8 +98,8 @@ local function finish(pending, state, id, platform)
   return ""
 end
 local woken = {}
-for i = 0, #KEYS / 2 - 1 do
-  woken[i + 1] = finish(KEYS[2 * i + 1], KEYS[2 * i + 2], ARGV[2 * i + 1], ARGV[2 * i + 2])
+for i = 0, #KEYS / 3 - 1 do
+  woken[i + 1] = finish(KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3], ARGV[3 * i + 2], ARGV[3 * i + 3], ARGV[3 * i + 4])
 end
 return woken`);
 
@@ -168,11 +173,25 @@ export class TicketOrder {
     await this.redis.multi().hsetnx(key, `failing:${job.id}`, Date.now()).pexpire(key, stateTtlMs).exec();
   }
 
-  /** The delivery is finished; `delivered` when the target took it (its time may be the newest). */
-  async finish(job: Job<DeliveryJob>, conversation: Conversation, delivered: boolean): Promise<void> {
+  /**
+   * The delivery is finished; `delivered` when the target took it (its time may be the newest),
+   * with what the target said, written as its sent mark in the same call.
+   */
+  async finish(
+    job: Job<DeliveryJob>,
+    conversation: Conversation,
+    delivered: { detail: string } | false,
+  ): Promise<void> {
     const key = this.keys.ticketOrder(job.data.targetId, conversation.key);
+    const id = job.id ?? "";
     const platform = delivered ? platformMs(job.data.event) : undefined;
-    const next = await this.#finishes.call({ key, id: job.id ?? "", platform: platform ?? "" });
+    const next = await this.#finishes.call({
+      key,
+      sentKey: this.keys.sent(id),
+      id,
+      platform: platform ?? "",
+      sentDetail: delivered ? delivered.detail : "",
+    });
     if (!next || !this.deliveries) return;
     try {
       await (await this.deliveries.getJob(next))?.promote();
@@ -181,13 +200,14 @@ export class TicketOrder {
     }
   }
 
-  readonly #finishes = new SameTurnBatch<{ key: string; id: string; platform: number | "" }, string>(
-    async (finishes) => {
-      const keys = finishes.flatMap(({ key }) => [key, `${key}:state`]);
-      const args = finishes.flatMap(({ id, platform }) => [id, platform]);
-      return (await finishTurns.run(this.redis, keys, args)) as string[];
-    },
-  );
+  readonly #finishes = new SameTurnBatch<
+    { key: string; sentKey: string; id: string; platform: number | ""; sentDetail: string },
+    string
+  >(async (finishes) => {
+    const keys = finishes.flatMap(({ key, sentKey }) => [key, `${key}:state`, sentKey]);
+    const args = finishes.flatMap(({ id, platform, sentDetail }) => [id, platform, sentDetail]);
+    return (await finishTurns.run(this.redis, keys, [rememberSentForMs, ...args])) as string[];
+  });
 }
 
 function turnOf(kind: string, detail: string): Turn {
