@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { HttpTargetConfig } from "../src/config/schema.js";
 import type { RelayEvent } from "../src/events.js";
@@ -128,5 +130,33 @@ describe("the HTTP target", () => {
       /: refused: localhost resolves to (127\.0\.0\.1|::1), a loopback address; set allowPrivateNetwork: true to allow$/,
     );
     expect(sink.connections).toBe(0);
+  });
+
+  it("gives up on a receiver at its timeout, whether the answer or the rest of its body never comes", async () => {
+    // Two receivers that keep the connection open: one never answers, one answers 200 and
+    // then sends a byte every 50 ms for ever.
+    const drips = new Set<NodeJS.Timeout>();
+    const server = createServer((request, response) => {
+      if (request.url === "/silent") return;
+      response.writeHead(200, { "content-type": "text/plain" });
+      const drip = setInterval(() => response.write("."), 50);
+      drips.add(drip);
+      response.on("close", () => clearInterval(drip));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const silent = await failureOf(configFor(`http://127.0.0.1:${port}/silent`, { timeout: 300 }));
+      expect(silent).toBeInstanceOf(RetryLater);
+      expect(silent.message).toMatch(/no answer within 300 ms/);
+      // The status came in time, so the delivery counts; the body is cut off at the deadline.
+      expect(await sendOnce(configFor(`http://127.0.0.1:${port}/dripping`, { timeout: 300 }))).toEqual({
+        detail: "HTTP 200",
+      });
+    } finally {
+      for (const drip of drips) clearInterval(drip);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
