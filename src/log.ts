@@ -57,8 +57,10 @@ export function createLogger(
     base: { service: "ticket-relay" },
     formatters: { log: (object) => scrub(object) as Record<string, unknown> },
   };
-  // One line per entry, so `grep <receipt id>` still finds whole entries. In this thread and
-  // synchronous, so the last lines before an exit are not lost.
+  // One line per entry, so `grep <receipt id>` still finds whole entries. Written from this
+  // thread (no transport worker): pino's stdout writer does not block on each line, and writes
+  // what is left synchronously when the process exits, so the last lines before an exit are
+  // not lost (a SIGKILL can still lose the lines of the last moment).
   const pretty = () => pinoPretty({ sync: true, singleLine: true, ignore: "pid,hostname,service" });
   const destination = options.destination ?? (options.pretty ? pretty() : undefined);
   return destination ? pino(settings, destination) : pino(settings);
