@@ -111,6 +111,13 @@ export function safeEventType(name: string | undefined): string {
   return name.slice(0, 200).replace(disallowed, "_").slice(0, 100);
 }
 
+/** The relay's record of one accepted webhook; its id keys every event and delivery made from it. */
+export interface Receipt {
+  id: string;
+  source: string;
+  receivedAt: string;
+}
+
 /** The receipt id an event's id starts with: what the logs carry to follow one webhook. */
 export function receiptIdOf(event: Pick<RelayEvent, "id">): string {
   const end = event.id.lastIndexOf(".");

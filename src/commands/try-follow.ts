@@ -1,5 +1,5 @@
+import type { Receipt } from "../events.js";
 import { type DeliveryProgress, type DeliveryProgressReader, isSettled } from "../queue/delivery-progress.js";
-import type { Receipt } from "../sources/source.js";
 import { age } from "./output.js";
 
 /** How often Redis is asked again while deliveries are under way. */

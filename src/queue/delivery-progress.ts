@@ -1,5 +1,5 @@
 import type { Job, Queue } from "bullmq";
-import type { Receipt } from "../sources/source.js";
+import type { Receipt } from "../events.js";
 import { tryLine } from "./dead-letters.js";
 import type { WebhookStream } from "./inbound/webhook-stream.js";
 import type { DeliveryJob, InboundJob } from "./jobs.js";

@@ -1,7 +1,6 @@
 import type { JobsOptions, KeepJobs } from "bullmq";
-import type { RelayEvent } from "../events.js";
+import type { Receipt, RelayEvent } from "../events.js";
 import type { DigestListing } from "../messages/message.js";
-import type { Receipt } from "../sources/source.js";
 
 /**
  * The two queues and the shape of their jobs. Ingest stores each webhook as one entry of the

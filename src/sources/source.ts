@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { RelayEvent } from "../events.js";
+import type { Receipt, RelayEvent } from "../events.js";
 
 /** What the HTTP layer knows of a POST before reading its body; nothing Koa-specific. */
 export interface WebhookRequest {
@@ -11,13 +11,6 @@ export interface WebhookRequest {
 export interface WebhookRequestWithBody extends WebhookRequest {
   /** The exact bytes received: signatures are computed over these, never over re-serialized JSON. */
   rawBody: Buffer;
-}
-
-/** The relay's record of one accepted webhook; its id keys every event and delivery made from it. */
-export interface Receipt {
-  id: string;
-  source: string;
-  receivedAt: string;
 }
 
 export type ChallengeAnswer = { ok: true; body: string } | { ok: false; status: 400 | 403; error: string };

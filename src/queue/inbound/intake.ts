@@ -1,7 +1,7 @@
 import { hash } from "node:crypto";
+import type { Receipt } from "../../events.js";
 import { isRedisUnavailable, redisAnswers } from "../../redis/connections.js";
 import type { RedisClient } from "../../redis/connector.js";
-import type { Receipt } from "../../sources/source.js";
 import { relayKeys } from "../queues.js";
 import { WebhookStream, type WebhookToStore } from "./webhook-stream.js";
 

@@ -1,7 +1,6 @@
 import type { z } from "zod";
-import { type Person, type RelayEvent, safeEventType, type TicketSummary } from "../../events.js";
+import { type Person, type Receipt, type RelayEvent, safeEventType, type TicketSummary } from "../../events.js";
 import { text } from "../lenient.js";
-import type { Receipt } from "../source.js";
 import * as payloads from "./payloads.js";
 
 type Envelope = z.output<typeof payloads.envelope>;
