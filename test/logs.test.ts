@@ -33,6 +33,7 @@ interface LogLine {
   deliveryId?: string;
   target?: string;
   path?: string;
+  status?: number;
 }
 
 /**
@@ -111,6 +112,18 @@ routes:
     expect((await fetch(`${relay.url}/admin/dlq`, { headers: admin })).status).toBe(200);
     const basic = `Basic ${Buffer.from(`ops:${secrets.ADMIN_TOKEN}`).toString("base64")}`;
     expect((await fetch(`${relay.url}/admin/queues`, { headers: { authorization: basic } })).status).toBe(200);
+    // A refusal is logged with the status its sender got, by path alone: the wrong token stays out.
+    const refused = await fetch(`${relay.url}/webhooks/sonar?token=not-the-token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(refused.status).toBe(401);
+    const refusedLine = await waitFor(() => lines().find((line) => line.msg === "request" && line.status === 401), {
+      what: "the refusal's access-log line",
+    });
+    expect(refusedLine).toMatchObject({ method: "POST", path: "/webhooks/sonar" });
+    expect(JSON.stringify(refusedLine)).not.toContain("not-the-token");
 
     // `grep <receipt id>` follows the webhook from ingest through routing to every target.
     expect(ofReceipt.find((line) => line.msg === "request")).toMatchObject({ path: "/webhooks/sonar" });

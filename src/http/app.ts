@@ -6,6 +6,7 @@ import type { WebhookRecorder } from "../metrics/relay-metrics.js";
 import type { Intake } from "../queue/inbound/intake.js";
 import { QueueUnavailable } from "../queue/inbound/intake.js";
 import { InvalidPayload, type Source } from "../sources/source.js";
+import { logRequests } from "./access-log.js";
 import { type AdminDeps, addAdminRoutes } from "./admin.js";
 import { HttpError, parseJsonText, readJsonBody } from "./body.js";
 import { closeWhenBodyUnread } from "./connection.js";
@@ -99,6 +100,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
 
   app.use(closeWhenBodyUnread());
   if (deps.metrics) app.use(measureWebhooks(deps.metrics.webhooks, (id) => sources().has(id)));
+  app.use(logRequests(logger));
   app.use(errorsAsJson(logger));
   app.use(refuseOtherMethods(router));
   if (dashboard) {
@@ -123,12 +125,11 @@ function findSource(sources: ReadonlyMap<string, Source>, id: string | undefined
 }
 
 /**
- * Every refusal becomes `{"error": "..."}` with its status, and one access-log line per
- * request. The path is logged without its query string, which may carry a token.
+ * Every refusal becomes `{"error": "..."}` with its status. An outage and an unexpected error
+ * are also logged here; the access log (http/access-log.ts) has a line for every request.
  */
 function errorsAsJson(logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
-    const started = performance.now();
     try {
       await next();
     } catch (error) {
@@ -150,15 +151,5 @@ function errorsAsJson(logger: Logger): Koa.Middleware {
         logger.error({ err: error }, "unexpected error");
       }
     }
-    logger.info(
-      {
-        method: ctx.method,
-        path: ctx.path,
-        status: ctx.status,
-        ms: Math.round(performance.now() - started),
-        receiptId: ctx.state.receiptId,
-      },
-      "request",
-    );
   };
 }
