@@ -11,6 +11,7 @@ import { DeadLetters } from "./queue/dead-letters.js";
 import { startDeliveryWorker } from "./queue/delivery-worker.js";
 import { Intake } from "./queue/inbound/intake.js";
 import { startRoutingWorker } from "./queue/inbound/routing-worker.js";
+import { WebhookStream } from "./queue/inbound/webhook-stream.js";
 import { Mutes, muteSubjects } from "./queue/mutes.js";
 import { QueueDepths } from "./queue/queue-depths.js";
 import { openDeliveryQueue, openInboundQueue, relayKeys } from "./queue/queues.js";
@@ -184,8 +185,10 @@ async function startIngest(
     redisDown = false;
   });
   // With a spool, webhooks Redis cannot take are written to disk and drained later (spool/).
-  const spool = await openSpool(config, redis, logger);
-  const intake = new Intake(redis, config.redis.prefix, {
+  // One owner of the webhook stream in this process: ingest and the spool drainer store through it.
+  const stream = new WebhookStream(redis, relayKeys(config.redis.prefix));
+  const spool = await openSpool(config, redis, stream, logger);
+  const intake = new Intake(redis, stream, {
     dedupWindowMs: (sourceId) => parts().config.sources[sourceId]?.dedupe.window ?? 0,
     fallback: spool?.fallback,
   });
@@ -248,10 +251,15 @@ async function startIngest(
 }
 
 /** The spool of `config.spool`, or a StartupError saying why its directory cannot be used. */
-async function openSpool(config: Config, redis: Parameters<typeof openIngestSpool>[1], logger: Logger) {
+async function openSpool(
+  config: Config,
+  redis: Parameters<typeof openIngestSpool>[1],
+  stream: WebhookStream,
+  logger: Logger,
+) {
   if (!config.spool) return undefined;
   try {
-    return await openIngestSpool(config.spool, redis, config.redis.prefix, logger);
+    return await openIngestSpool(config.spool, redis, stream, logger);
   } catch (error) {
     redis.disconnect();
     throw new StartupError(`cannot use spool.dir "${config.spool.dir}": ${(error as Error).message}`);

@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BatchedAdd } from "../src/queue/batched-add.js";
 import { Intake } from "../src/queue/inbound/intake.js";
+import { WebhookStream } from "../src/queue/inbound/webhook-stream.js";
 import { relayKeys } from "../src/queue/queues.js";
 import { SentMarks } from "../src/queue/sent-marks.js";
 import { createIngestConnection } from "../src/redis/connections.js";
@@ -31,7 +32,9 @@ describe("writes gathered into one round trip", () => {
   it("answers each of many webhooks arriving together for itself: stored once, or a duplicate", async () => {
     const prefix = uniquePrefix();
     const connection = createIngestConnection(redis.url);
-    const intake = new Intake(connection, prefix, { dedupWindowMs: () => 60_000 });
+    const intake = new Intake(connection, new WebhookStream(connection, relayKeys(prefix)), {
+      dedupWindowMs: () => 60_000,
+    });
     const inbound = storedWebhooks(redis.url, prefix);
     try {
       await intake.waitUntilReady(5000);

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Intake, QueueUnavailable } from "../src/queue/inbound/intake.js";
+import { WebhookStream } from "../src/queue/inbound/webhook-stream.js";
 import { relayKeys } from "../src/queue/queues.js";
 import { createIngestConnection } from "../src/redis/connections.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
@@ -31,7 +32,10 @@ describe("storing a webhook when Redis misbehaves", () => {
   /** An Intake on its own connection, as ingest builds it, with a short store timeout. */
   async function openIntake(prefix: string, timeoutMs: number) {
     const connection = createIngestConnection(redis.url);
-    const intake = new Intake(connection, prefix, { dedupWindowMs: () => 60_000, timeoutMs });
+    const intake = new Intake(connection, new WebhookStream(connection, relayKeys(prefix)), {
+      dedupWindowMs: () => 60_000,
+      timeoutMs,
+    });
     await intake.waitUntilReady(5000);
     const inbound = storedWebhooks(redis.url, prefix);
     return {

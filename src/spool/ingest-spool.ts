@@ -2,8 +2,7 @@ import { resolve } from "node:path";
 import type { SpoolConfig } from "../config/spool-schema.js";
 import type { Logger } from "../log.js";
 import type { IntakeFallback } from "../queue/inbound/intake.js";
-import { WebhookStream } from "../queue/inbound/webhook-stream.js";
-import { relayKeys } from "../queue/queues.js";
+import type { WebhookStream } from "../queue/inbound/webhook-stream.js";
 import type { RedisClient } from "../redis/connections.js";
 import { Spool, type SpoolDepth } from "./spool.js";
 import { type RedisLink, SpoolDrainer } from "./spool-drainer.js";
@@ -21,12 +20,12 @@ export interface IngestSpool {
 export async function openIngestSpool(
   config: SpoolConfig,
   redis: RedisClient & RedisLink,
-  prefix: string,
+  stream: WebhookStream,
   logger: Logger,
 ): Promise<IngestSpool> {
   const dir = resolve(config.dir);
   const spool = await Spool.open({ dir, maxBytes: config.maxBytes }, logger);
-  const drainer = new SpoolDrainer(spool, new WebhookStream(redis, relayKeys(prefix)), redis, logger);
+  const drainer = new SpoolDrainer(spool, stream, redis, logger);
   drainer.start();
   logger.info(
     { dir, maxBytes: config.maxBytes, ...spool.depth },

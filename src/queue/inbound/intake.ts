@@ -2,8 +2,7 @@ import { hash } from "node:crypto";
 import type { Receipt } from "../../events.js";
 import { isRedisUnavailable, redisAnswers } from "../../redis/connections.js";
 import type { RedisClient } from "../../redis/connector.js";
-import { relayKeys } from "../queues.js";
-import { WebhookStream, type WebhookToStore } from "./webhook-stream.js";
+import type { WebhookStream, WebhookToStore } from "./webhook-stream.js";
 
 /** How long a sender's signed message id is remembered; longer than Standard Webhooks senders retry. */
 const signedIdWindowMs = 24 * 60 * 60 * 1000;
@@ -56,17 +55,15 @@ export interface Webhook {
 
 /** The ingest side of the queue: stores one accepted webhook, once, within a bounded time. */
 export class Intake {
-  /** Webhooks arriving together are stored in one script call (queue/inbound/webhook-stream.ts). */
-  readonly #stream: WebhookStream;
   readonly #timeoutMs: number;
 
   constructor(
     private readonly redis: RedisClient,
-    prefix: string,
+    /** Where webhooks wait for routing; those arriving together are stored in one script call. */
+    private readonly stream: WebhookStream,
     private readonly options: IntakeOptions,
   ) {
     this.#timeoutMs = options.timeoutMs ?? storeTimeoutMs;
-    this.#stream = new WebhookStream(redis, relayKeys(prefix));
   }
 
   /**
@@ -89,7 +86,7 @@ export class Intake {
   async #store(entry: WebhookToStore, timeoutMs = this.#timeoutMs): Promise<"stored" | "duplicate"> {
     if (this.redis.status !== "ready") throw new QueueUnavailable(`Redis is ${this.redis.status}`);
     try {
-      return await withTimeout(this.#stream.store(entry), timeoutMs);
+      return await withTimeout(this.stream.store(entry), timeoutMs);
     } catch (error) {
       if (isRedisFailure(error, this.redis)) throw new QueueUnavailable((error as Error).message);
       throw error;
