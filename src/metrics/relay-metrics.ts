@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { answerWithin } from "../redis/connections.js";
 
 /**
  * Every metric the relay exposes, with its help text, in one registry per running relay: two
@@ -116,7 +117,7 @@ export function createRelayMetrics(options: {
 
   // One Redis read per scrape, shared by every gauge below; undefined when Redis did not answer.
   const snapshot = sharedWhileInFlight(() =>
-    withTimeout(options.readQueues(), queueReadTimeoutMs).catch(() => undefined),
+    answerWithin(options.readQueues(), queueReadTimeoutMs).catch(() => undefined),
   );
   new Gauge({
     name: `${prefix}redis_up`,
@@ -225,12 +226,4 @@ function sharedWhileInFlight<T>(read: () => Promise<T>): () => Promise<T> {
     }
     return inFlight;
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

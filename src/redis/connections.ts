@@ -69,25 +69,37 @@ function connectorFor(settings: string | ConnectionSettings): RedisConnector {
  */
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error instanceof NoAnswerInTime) return true;
   if (error.name === "ReplyError" || error.name === "MaxRetriesPerRequestError") return true;
   return /connection is closed|stream isn't writeable|command timed out|ECONNRESET|ECONNREFUSED|EPIPE|isn't ready|CLUSTERDOWN|None of startup nodes/i.test(
     error.message,
   );
 }
 
+/** Redis did not answer within the time its caller allowed; what it was asked may still land. */
+export class NoAnswerInTime extends Error {
+  override name = "NoAnswerInTime";
+}
+
+/**
+ * A call's answer, or NoAnswerInTime after `ms`. ioredis holds a call while it reconnects;
+ * ingest's answer, a scrape, readiness and the spool drainer must not wait for it that long.
+ */
+export function answerWithin<T>(call: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new NoAnswerInTime(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([call, late]).finally(() => clearTimeout(timer));
+}
+
 /** Is Redis answering now? For readiness: false at once while disconnected, or after `timeoutMs`. */
 export async function redisAnswers(redis: RedisClient, timeoutMs = 2000): Promise<boolean> {
   if (redis.status !== "ready") return false;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve("no answer"), timeoutMs);
-  });
   try {
-    return (await Promise.race([redis.ping(), late])) === "PONG";
+    return (await answerWithin(redis.ping(), timeoutMs)) === "PONG";
   } catch {
     return false;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

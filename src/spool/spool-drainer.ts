@@ -1,6 +1,6 @@
 import { type Logger, throttledWarning } from "../log.js";
 import type { WebhookStream, WebhookToStore } from "../queue/inbound/webhook-stream.js";
-import { pauseAfterRedisFailures } from "../redis/connections.js";
+import { answerWithin, pauseAfterRedisFailures } from "../redis/connections.js";
 import type { DrainableRecord, Spool } from "./spool.js";
 import { decodeSpooledWebhook } from "./spooled-webhook.js";
 
@@ -90,7 +90,7 @@ export class SpoolDrainer {
       for (let start = 0; start < records.length && !this.#closed; start += this.#batchSize) {
         const batch = records.slice(start, start + this.#batchSize);
         try {
-          await withTimeout(this.stream.storeAll(this.#webhooksOf(batch)), this.#addTimeoutMs);
+          await answerWithin(this.stream.storeAll(this.#webhooksOf(batch)), this.#addTimeoutMs);
           await this.spool.drained(batch);
           failures = 0;
         } catch (error) {
@@ -134,12 +134,4 @@ export class SpoolDrainer {
       };
     });
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
 import type { Receipt } from "../../events.js";
-import { isRedisUnavailable, redisAnswers } from "../../redis/connections.js";
+import { answerWithin, isRedisUnavailable, redisAnswers } from "../../redis/connections.js";
 import type { RedisClient } from "../../redis/connector.js";
 import type { WebhookStream, WebhookToStore } from "./webhook-stream.js";
 
@@ -86,7 +86,7 @@ export class Intake {
   async #store(entry: WebhookToStore, timeoutMs = this.#timeoutMs): Promise<"stored" | "duplicate"> {
     if (this.redis.status !== "ready") throw new QueueUnavailable(`Redis is ${this.redis.status}`);
     try {
-      return await withTimeout(this.stream.store(entry), timeoutMs);
+      return await answerWithin(this.stream.store(entry), timeoutMs);
     } catch (error) {
       if (isRedisFailure(error, this.redis)) throw new QueueUnavailable((error as Error).message);
       throw error;
@@ -131,10 +131,6 @@ function digest(value: string | Buffer): string {
   return hash("sha256", value, "base64url");
 }
 
-class StoreTimeout extends Error {
-  override name = "StoreTimeout";
-}
-
 /**
  * Only Redis saying no (OOM, READONLY, LOADING …), a lost connection or no answer in time mean
  * "send it again later". Anything else is a bug or a payload we should have refused, and
@@ -142,14 +138,5 @@ class StoreTimeout extends Error {
  */
 function isRedisFailure(error: unknown, redis: RedisClient): boolean {
   if (!(error instanceof Error)) return false;
-  if (error instanceof StoreTimeout) return true;
   return redis.status !== "ready" || isRedisUnavailable(error);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreTimeout(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
