@@ -8,7 +8,7 @@ import { metricsEndpoint } from "./metrics/endpoint.js";
 import { registerMuteGauge } from "./metrics/mute-metrics.js";
 import { createRelayMetrics } from "./metrics/relay-metrics.js";
 import { DeadLetters } from "./queue/dead-letters.js";
-import { startDeliveryWorker } from "./queue/delivery-worker.js";
+import { startDeliveryWorker } from "./queue/delivery/delivery-worker.js";
 import { Intake } from "./queue/inbound/intake.js";
 import { startRoutingWorker } from "./queue/inbound/routing-worker.js";
 import { WebhookStream } from "./queue/inbound/webhook-stream.js";

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { describeEvent } from "../src/messages/describe.js";
 import { renderEmail } from "../src/messages/email.js";
 import { renderSlack } from "../src/messages/slack.js";
-import { deliveryFooter } from "../src/queue/delivery-message.js";
+import { deliveryFooter } from "../src/queue/delivery/delivery-message.js";
 import { createSocialboardsSource } from "../src/sources/socialboards/source.js";
 import { createSonarSource } from "../src/sources/sonar/source.js";
 import type { Source } from "../src/sources/source.js";
@@ -31,7 +31,7 @@ describe.each(Object.keys(sources))("default messages for every %s event", (sour
     const payload = JSON.parse(readFileSync(new URL(file, dir), "utf8"));
     const events = sources[sourceType]?.normalize(payload, receipt(sourceType)) ?? [];
     expect(events).toHaveLength(1);
-    // The footer as a delivery by route `support` sets it (queue/delivery-message.ts).
+    // The footer as a delivery by route `support` sets it (queue/delivery/delivery-message.ts).
     const message = { ...describeEvent(events[0] as (typeof events)[0]), footer: deliveryFooter("support") };
     const slack = renderSlack(message);
     const email = renderEmail(message);

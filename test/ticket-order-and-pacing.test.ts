@@ -3,11 +3,11 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/load.js";
 import { conversationOf, type RelayEvent } from "../src/events.js";
+import { Pacer } from "../src/queue/delivery/pacing.js";
+import { SentMarks } from "../src/queue/delivery/sent-marks.js";
+import { TicketOrder } from "../src/queue/delivery/ticket-order.js";
 import type { DeliveryJob } from "../src/queue/jobs.js";
-import { Pacer } from "../src/queue/pacing.js";
 import { relayKeys } from "../src/queue/queues.js";
-import { SentMarks } from "../src/queue/sent-marks.js";
-import { TicketOrder } from "../src/queue/ticket-order.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { uniquePrefix } from "./support/relay.js";
 

@@ -6,7 +6,7 @@ import { closestName } from "./errors.js";
 /**
  * A target's `digest:` (docs/configuration.md, "Digests"): the events that reach the target
  * within `window` of the first one are sent as one message per group, listing at most `max`
- * of them. The work is done by queue/digests.ts; here the keys are checked and defaulted.
+ * of them. The work is done by queue/delivery/digests.ts; here the keys are checked and defaulted.
  */
 
 /**

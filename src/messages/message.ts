@@ -24,7 +24,7 @@ export interface Message {
   templated?: { title?: string; text?: string };
   /**
    * A last small line that says where the message came from (`via ticket-relay · route
-   * pending-to-support`): set per delivery (queue/delivery-message.ts), so renderers stay pure.
+   * pending-to-support`): set per delivery (queue/delivery/delivery-message.ts), so renderers stay pure.
    */
   footer?: string;
   /**
@@ -45,7 +45,7 @@ export interface MessageField {
 export type Describer = (event: RelayEvent) => { title: string; fields?: MessageField[] };
 
 /**
- * One digest: the events a target's digest window took for one group (queue/digests.ts), as
+ * One digest: the events a target's digest window took for one group (queue/delivery/digests.ts), as
  * one message. Only the first `max` events are kept one by one; `count` says how many there
  * were in all.
  */

@@ -1,9 +1,9 @@
 import type { Job, Queue } from "bullmq";
 import type { Receipt } from "../events.js";
 import { tryLine } from "./dead-letters.js";
+import type { SentMarks } from "./delivery/sent-marks.js";
 import type { WebhookStream } from "./inbound/webhook-stream.js";
 import type { DeliveryJob, InboundJob } from "./jobs.js";
-import type { SentMarks } from "./sent-marks.js";
 
 /** Where one delivery of one accepted webhook is now, as `ticket-relay try` follows it. */
 export type DeliveryProgress =

@@ -24,7 +24,7 @@ export interface DeliveryJob {
   route: string;
   /** Set on a fallback delivery: the target that gave up on this event, and why. */
   fallbackFor?: { targetId: string; reason: string };
-  /** Set on a digest's own jobs: closing a window, its message, thread replies, a lone event (queue/digests.ts). */
+  /** Set on a digest's own jobs: closing a window, its message, thread replies, a lone event (queue/delivery/digests.ts). */
   digest?: DigestStep;
 }
 

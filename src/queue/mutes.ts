@@ -8,7 +8,7 @@ import type { RelayKeys } from "./queues.js";
  * Mutes: a target, or a route, switched off for a while by hand (`ticket-relay mute`,
  * `/admin/mutes`) without editing the config. Kept in Redis, so every worker sees them and a
  * restart forgets none, each with its end; past it a mute is gone by itself. While a mute
- * lasts, its deliveries are held (queue/mute-hold.ts) and sent when it ends, or dropped.
+ * lasts, its deliveries are held (queue/delivery/mute-hold.ts) and sent when it ends, or dropped.
  */
 
 export type MuteKind = "target" | "route";

@@ -39,16 +39,16 @@ export function relayKeys(prefix: string) {
     webhookSeen: (duplicateKey: string) => `${prefix}:webhooks:seen:${duplicateKey}`,
     /** Hash: target id → why and when it was disabled (an HTTP 410 Gone). */
     disabledTargets: `${prefix}:targets:disabled`,
-    /** String with a TTL: this delivery was accepted by its target (see queue/sent-marks.ts). */
+    /** String with a TTL: this delivery was accepted by its target (see queue/delivery/sent-marks.ts). */
     sent: (deliveryId: string) => `${prefix}:sent:${deliveryId}`,
     /**
      * Hash with a TTL: what a target keeps about one conversation, per slot (a Slack channel);
-     * `:claim` and `:tally` beside it (see queue/conversation-state.ts).
+     * `:claim` and `:tally` beside it (see queue/delivery/conversation-state.ts).
      */
     conversation: (targetId: string, slot: string, conversationKey: string) =>
       `${prefix}:conversation:${targetId}:${slot}:${conversationKey}`,
     /**
-     * One target's digest windows for one group (queue/digest-windows.ts): `:open`, a hash of
+     * One target's digest windows for one group (queue/delivery/digest-windows.ts): `:open`, a hash of
      * the window events join now (its id, when it opened, how many joined, the first event),
      * `:open:listed`, the events it will list, and `:open:threads`, those to reply in their
      * threads; when the window closes, the three move to `:closed:<window id>` (and
@@ -58,13 +58,13 @@ export function relayKeys(prefix: string) {
     /** String with a TTL: the digest window a delivery joined, so that a re-run joins no other. */
     digested: (deliveryId: string) => `${prefix}:digested:${deliveryId}`,
     /**
-     * Per-ticket order of one target's deliveries (queue/ticket-order.ts): a sorted set of the
+     * Per-ticket order of one target's deliveries (queue/delivery/ticket-order.ts): a sorted set of the
      * conversation's deliveries not yet finished, by arrival; `:state`, a hash of the platform
      * time of the newest event delivered, those in retry backoff (since when) and those held.
      */
     ticketOrder: (targetId: string, conversationKey: string) => `${prefix}:order:${targetId}:${conversationKey}`,
     /**
-     * Pacing of one pace key, e.g. a Slack channel (queue/pacing.ts): a hash of the next free
+     * Pacing of one pace key, e.g. a Slack channel (queue/delivery/pacing.ts): a hash of the next free
      * moment and when the last delivery went; `:held`, a sorted set of the deliveries waiting
      * for the moment they were given.
      */

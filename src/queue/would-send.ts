@@ -4,7 +4,7 @@ import type { EmailMessage } from "../messages/email.js";
 import type { SlackMessage } from "../messages/slack.js";
 import type { MessageTemplates } from "../messages/templates.js";
 import { httpBody } from "../targets/http.js";
-import { deliveryMessage } from "./delivery-message.js";
+import { deliveryMessage } from "./delivery/delivery-message.js";
 import type { DeliveryJob } from "./jobs.js";
 
 /**

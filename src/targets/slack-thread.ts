@@ -81,7 +81,7 @@ export async function sendInThread(
 }
 
 /**
- * For a target with a digest (queue/digests.ts): a reply in the conversation's thread when it
+ * For a target with a digest (queue/delivery/digests.ts): a reply in the conversation's thread when it
  * has one, never broadcast, since the channel shows the digest; undefined when it has none.
  */
 export async function replyInExistingThread(

@@ -11,7 +11,7 @@ export interface Target {
   /** Deliver one message. Throw PermanentFailure when trying again cannot help, RetryLater when it can. */
   send(message: Message, context: DeliveryContext): Promise<DeliveryReceipt>;
   /**
-   * For a target with a `digest` that keeps threads (queue/digests.ts): deliver the message
+   * For a target with a `digest` that keeps threads (queue/delivery/digests.ts): deliver the message
    * only as a reply in its conversation's thread, never in the channel; undefined when the
    * conversation has no thread yet. The digest is the channel's view, the thread the ticket's.
    */
@@ -19,7 +19,7 @@ export interface Target {
   /**
    * The pace this event's delivery keeps, when the far side limits how often one may post to
    * one place (Slack: about once a second per channel). Deliveries under one `key` are spaced
-   * `everyMs` apart across every worker (queue/pacing.ts); undefined: no pace.
+   * `everyMs` apart across every worker (queue/delivery/pacing.ts); undefined: no pace.
    */
   paceOf?(event: RelayEvent): Pace | undefined;
   /** Release connections (SMTP pool, sockets) on shutdown. */
@@ -54,7 +54,7 @@ export interface Pace {
 
 /**
  * A small store scoped to one target and one conversation, kept in Redis by the delivery
- * pipeline (queue/conversation-state.ts) so that a target never needs a Redis client. A
+ * pipeline (queue/delivery/conversation-state.ts) so that a target never needs a Redis client. A
  * `slot` separates what one target keeps apart within a conversation (a Slack channel).
  */
 export interface ConversationState {

@@ -5,10 +5,10 @@ import type { EventRecorder } from "../../metrics/relay-metrics.js";
 import type { RedisClient } from "../../redis/connections.js";
 import type { RelayParts } from "../../relay-parts.js";
 import { BatchedAdd } from "../batched-add.js";
+import { TicketOrder } from "../delivery/ticket-order.js";
 import { type DeliveryJob, deliveryJobOptions, type InboundJob } from "../jobs.js";
 import type { RelayKeys } from "../queues.js";
 import { deliveryPolicyFor } from "../retry.js";
-import { TicketOrder } from "../ticket-order.js";
 
 const maxReportedUnknownTypes = 1000;
 
@@ -63,7 +63,7 @@ export class WebhookRouting {
       }));
     });
     await this.#adds.addAll(jobs);
-    // After the add: a delivery's turn waits only for earlier ones that exist (queue/ticket-order.ts).
+    // After the add: a delivery's turn waits only for earlier ones that exist (queue/delivery/ticket-order.ts).
     await this.#order.noteAdded(jobs);
     // Counted once routed: a webhook routed again after a failure mid-way is not counted twice.
     for (const event of events) this.deps.metrics.received(event.source, event.type);

@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import type { Job, Queue } from "bullmq";
-import type { DigestConfig } from "../config/digest-schema.js";
-import { conversationOf, type RelayEvent, receiptIdOf } from "../events.js";
-import type { Logger } from "../log.js";
-import type { DigestListing, Message } from "../messages/message.js";
-import { fieldReader } from "../routing/fields.js";
-import type { DeliveryContext, DeliveryReceipt, Target } from "../targets/target.js";
+import type { DigestConfig } from "../../config/digest-schema.js";
+import { conversationOf, type RelayEvent, receiptIdOf } from "../../events.js";
+import type { Logger } from "../../log.js";
+import type { DigestListing, Message } from "../../messages/message.js";
+import { fieldReader } from "../../routing/fields.js";
+import type { DeliveryContext, DeliveryReceipt, Target } from "../../targets/target.js";
+import { type DeliveryJob, type DeliveryPolicy, deliveryJobOptions } from "../jobs.js";
 import type { DigestWindows } from "./digest-windows.js";
-import { type DeliveryJob, type DeliveryPolicy, deliveryJobOptions } from "./jobs.js";
 
 /** A window this long past its end still open means its closing job was lost: queue it again. */
 const overdueAfterMs = 10_000;
@@ -26,7 +26,7 @@ export interface DigestDeps {
 
 /**
  * Digests (docs/configuration.md, "Digests"). A delivery to a target with a `digest` joins the
- * open window of its group in Redis (queue/digest-windows.ts) and is done; the first one of a
+ * open window of its group in Redis (queue/delivery/digest-windows.ts) and is done; the first one of a
  * window queues a delayed job that closes the window when it ends and queues what it sends: one
  * event alone as itself; two or more as one digest, and on a target that threads, a reply in
  * each one's existing thread. Those are delivery jobs like any other, with retries, dead

@@ -1,6 +1,6 @@
-import { execAll, type RedisClient } from "../redis/connections.js";
-import type { RelayKeys } from "./queues.js";
-import { SameTurnBatch } from "./same-turn-batch.js";
+import { execAll, type RedisClient } from "../../redis/connections.js";
+import type { RelayKeys } from "../queues.js";
+import { SameTurnBatch } from "../same-turn-batch.js";
 
 /** Longer than any retry schedule lets a delivery live, so a late re-run still finds the mark. */
 export const rememberSentForMs = 3 * 24 * 60 * 60 * 1000;

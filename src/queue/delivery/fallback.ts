@@ -1,6 +1,6 @@
 import type { Job, Queue } from "bullmq";
-import type { DeliveryJob } from "./jobs.js";
-import { type DeliveryPolicy, deliveryJobOptions } from "./jobs.js";
+import type { DeliveryJob } from "../jobs.js";
+import { type DeliveryPolicy, deliveryJobOptions } from "../jobs.js";
 
 /**
  * The last step for a delivery that gave up: when its target names a `fallback`, the same

@@ -1,5 +1,5 @@
-import { PermanentFailure, TargetGone } from "../targets/target.js";
-import { hasTryLeft, type TriedJob, triesIncludingThis } from "./worker-settings.js";
+import { PermanentFailure, TargetGone } from "../../targets/target.js";
+import { hasTryLeft, type TriedJob, triesIncludingThis } from "../worker-settings.js";
 
 /** What one failed try means for its delivery. */
 export type Verdict =

@@ -1,29 +1,29 @@
 import { Worker } from "bullmq";
-import type { Config } from "../config/schema.js";
-import { type Logger, throttledWarning } from "../log.js";
-import type { DeliveryRecorder } from "../metrics/relay-metrics.js";
-import { createWorkerConnection } from "../redis/connections.js";
-import type { RelayParts } from "../relay-parts.js";
-import type { DeliveryReceipt } from "../targets/target.js";
+import type { Config } from "../../config/schema.js";
+import { type Logger, throttledWarning } from "../../log.js";
+import type { DeliveryRecorder } from "../../metrics/relay-metrics.js";
+import { createWorkerConnection } from "../../redis/connections.js";
+import type { RelayParts } from "../../relay-parts.js";
+import type { DeliveryReceipt } from "../../targets/target.js";
+import { DisabledTargets } from "../disabled-targets.js";
+import { type DeliveryJob, deliveryQueueName } from "../jobs.js";
+import { Mutes } from "../mutes.js";
+import { openDeliveryQueue, relayKeys } from "../queues.js";
+import { deliveryPolicyFor, nextRetryDelay, retryPolicyFor } from "../retry.js";
+import { closeWorker, hasTryLeft, triesIncludingThis, workerSettings } from "../worker-settings.js";
 import { ConversationStates } from "./conversation-state.js";
 import { deliveryLogger, deliveryPipeline } from "./delivery-pipeline.js";
 import { DeliveryTurns } from "./delivery-turn.js";
 import { DigestWindows } from "./digest-windows.js";
 import { Digests } from "./digests.js";
-import { DisabledTargets } from "./disabled-targets.js";
 import { Fallbacks } from "./fallback.js";
-import { type DeliveryJob, deliveryQueueName } from "./jobs.js";
 import { MuteHold } from "./mute-hold.js";
-import { Mutes } from "./mutes.js";
 import { Pacer } from "./pacing.js";
-import { openDeliveryQueue, relayKeys } from "./queues.js";
-import { deliveryPolicyFor, nextRetryDelay, retryPolicyFor } from "./retry.js";
 import { SentMarks } from "./sent-marks.js";
 import { TicketOrder } from "./ticket-order.js";
-import { closeWorker, hasTryLeft, triesIncludingThis, workerSettings } from "./worker-settings.js";
 
 /**
- * Runs the delivery pipeline (queue/delivery-pipeline.ts) for every delivery job, with the
+ * Runs the delivery pipeline (queue/delivery/delivery-pipeline.ts) for every delivery job, with the
  * retry schedule of each job's target, and logs each retry once.
  */
 export function startDeliveryWorker(deps: {

@@ -1,8 +1,8 @@
-import { describeEvent } from "../messages/describe.js";
-import { digestMessage } from "../messages/digest.js";
-import type { Message } from "../messages/message.js";
-import type { MessageTemplates, TemplateFailure } from "../messages/templates.js";
-import type { DeliveryJob } from "./jobs.js";
+import { describeEvent } from "../../messages/describe.js";
+import { digestMessage } from "../../messages/digest.js";
+import type { Message } from "../../messages/message.js";
+import type { MessageTemplates, TemplateFailure } from "../../messages/templates.js";
+import type { DeliveryJob } from "../jobs.js";
 
 /**
  * The message one delivery sends: the event's message, and on a fallback delivery a first

@@ -1,7 +1,7 @@
-import type { RedisClient } from "../redis/connections.js";
-import type { Pace } from "../targets/target.js";
-import type { RelayKeys } from "./queues.js";
-import { RedisScript } from "./redis-script.js";
+import type { RedisClient } from "../../redis/connections.js";
+import type { Pace } from "../../targets/target.js";
+import type { RelayKeys } from "../queues.js";
+import { RedisScript } from "../redis-script.js";
 
 /**
  * Lua helpers of both scripts. KEYS[1] is a hash: `free`, the next moment not given yet, and

@@ -1,10 +1,10 @@
 import type { Job, Queue } from "bullmq";
-import { type Conversation, conversationOf, type RelayEvent } from "../events.js";
-import { execAll, type RedisClient } from "../redis/connections.js";
-import type { DeliveryJob } from "./jobs.js";
-import type { RelayKeys } from "./queues.js";
-import { RedisScript } from "./redis-script.js";
-import { SameTurnBatch } from "./same-turn-batch.js";
+import { type Conversation, conversationOf, type RelayEvent } from "../../events.js";
+import { execAll, type RedisClient } from "../../redis/connections.js";
+import type { DeliveryJob } from "../jobs.js";
+import type { RelayKeys } from "../queues.js";
+import { RedisScript } from "../redis-script.js";
+import { SameTurnBatch } from "../same-turn-batch.js";
 import { rememberSentForMs } from "./sent-marks.js";
 
 /**
@@ -73,7 +73,7 @@ return turns`);
 /**
  * Deliveries are finished (delivered, dropped or a dead letter), each as one call of `finish`,
  * in one script for those finishing in the same turn of the event loop. A delivered one's sent
- * mark (queue/sent-marks.ts) is written with it, so that the two cost one call. A finished
+ * mark (queue/delivery/sent-marks.ts) is written with it, so that the two cost one call. A finished
  * delivery holds nobody any more, its platform time becomes the newest if it is ("" when not
  * delivered or unknown), and the next delivery is named if it is held, to be woken now instead
  * of at its next look ("" when there is none).

@@ -1,7 +1,7 @@
-import type { Conversation } from "../events.js";
-import type { RedisClient } from "../redis/connector.js";
-import type { ConversationState } from "../targets/target.js";
-import type { RelayKeys } from "./queues.js";
+import type { Conversation } from "../../events.js";
+import type { RedisClient } from "../../redis/connector.js";
+import type { ConversationState } from "../../targets/target.js";
+import type { RelayKeys } from "../queues.js";
 
 /**
  * Deletes the slot's hash and tally only while `field` still holds the value the caller saw:

@@ -1,8 +1,8 @@
 import { DelayedError, type Job } from "bullmq";
-import { conversationOf } from "../events.js";
-import type { Logger } from "../log.js";
-import { type DeliveryReceipt, RateLimited, type Target } from "../targets/target.js";
-import type { DeliveryJob } from "./jobs.js";
+import { conversationOf } from "../../events.js";
+import type { Logger } from "../../log.js";
+import { type DeliveryReceipt, RateLimited, type Target } from "../../targets/target.js";
+import type { DeliveryJob } from "../jobs.js";
 import type { Pacer } from "./pacing.js";
 import type { TicketOrder } from "./ticket-order.js";
 
@@ -22,8 +22,8 @@ export interface Turn {
 
 /**
  * The delivery pipeline's step before and around `target.send` that decides when a delivery
- * goes: after the earlier events of its conversation (queue/ticket-order.ts), and at its
- * target's pace (queue/pacing.ts). A delivery that must wait is moved to BullMQ's delayed set
+ * goes: after the earlier events of its conversation (queue/delivery/ticket-order.ts), and at its
+ * target's pace (queue/delivery/pacing.ts). A delivery that must wait is moved to BullMQ's delayed set
  * (`moveToDelayed`, then `DelayedError`): it holds no worker while it waits, and the wait uses
  * none of its tries.
  */

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import type { RelayEvent } from "../events.js";
-import type { DigestEntry } from "../messages/message.js";
-import type { RedisClient } from "../redis/connections.js";
-import type { RelayKeys } from "./queues.js";
-import { RedisScript } from "./redis-script.js";
+import type { RelayEvent } from "../../events.js";
+import type { DigestEntry } from "../../messages/message.js";
+import type { RedisClient } from "../../redis/connections.js";
+import type { RelayKeys } from "../queues.js";
+import { RedisScript } from "../redis-script.js";
 
 /**
  * How long a window and the mark of each delivery that joined it are kept: far longer than a
@@ -85,7 +85,7 @@ export interface ClosedWindow {
 
 /**
  * The digest windows of targets in Redis (keys `relayKeys.digest` and `relayKeys.digested`):
- * the atomic part of digests, kept here in one place; queue/digests.ts decides what to send.
+ * the atomic part of digests, kept here in one place; queue/delivery/digests.ts decides what to send.
  */
 export class DigestWindows {
   constructor(

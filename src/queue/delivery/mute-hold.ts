@@ -1,9 +1,9 @@
 import { DelayedError, type Job } from "bullmq";
-import { receiptIdOf } from "../events.js";
-import type { Logger } from "../log.js";
-import type { DeliveryReceipt } from "../targets/target.js";
-import type { DeliveryJob } from "./jobs.js";
-import { type Mute, type Mutes, muteId } from "./mutes.js";
+import { receiptIdOf } from "../../events.js";
+import type { Logger } from "../../log.js";
+import type { DeliveryReceipt } from "../../targets/target.js";
+import type { DeliveryJob } from "../jobs.js";
+import { type Mute, type Mutes, muteId } from "../mutes.js";
 
 /**
  * A held delivery looks at its mutes again at least this often, even if nobody lifts them:

@@ -1,20 +1,20 @@
 import { type Job, UnrecoverableError } from "bullmq";
-import { conversationOf, receiptIdOf } from "../events.js";
-import type { Logger } from "../log.js";
-import type { MessageTemplates } from "../messages/templates.js";
-import type { DeliveryRecorder } from "../metrics/relay-metrics.js";
-import type { DeliveryReceipt, Target } from "../targets/target.js";
+import { conversationOf, receiptIdOf } from "../../events.js";
+import type { Logger } from "../../log.js";
+import type { MessageTemplates } from "../../messages/templates.js";
+import type { DeliveryRecorder } from "../../metrics/relay-metrics.js";
+import type { DeliveryReceipt, Target } from "../../targets/target.js";
+import type { DisabledTargets } from "../disabled-targets.js";
+import type { DeliveryJob } from "../jobs.js";
+import { triesIncludingThis } from "../worker-settings.js";
 import type { ConversationStates } from "./conversation-state.js";
 import { deliveryMessage } from "./delivery-message.js";
 import type { DeliveryTurns } from "./delivery-turn.js";
 import { type Digests, sendDelivery } from "./digests.js";
-import type { DisabledTargets } from "./disabled-targets.js";
 import { judgeFailure } from "./failure-verdict.js";
 import type { Fallbacks } from "./fallback.js";
-import type { DeliveryJob } from "./jobs.js";
 import type { MuteHold } from "./mute-hold.js";
 import type { SentMarks } from "./sent-marks.js";
-import { triesIncludingThis } from "./worker-settings.js";
 
 export interface PipelineDeps {
   /** The target by id, as the config in force now has it. */
@@ -30,7 +30,7 @@ export interface PipelineDeps {
   /** Holds or drops deliveries to muted targets and routes (`ticket-relay mute`). */
   mutes?: MuteHold;
   fallbacks: Fallbacks;
-  /** Deliveries to targets with a `digest` (queue/digests.ts). */
+  /** Deliveries to targets with a `digest` (queue/delivery/digests.ts). */
   digests?: Digests;
   logger: Logger;
   /** Counts each try's outcome, here where it is decided. */
@@ -39,7 +39,7 @@ export interface PipelineDeps {
 
 /**
  * One try of one delivery, around `target.send`: skip what was already sent, refuse what
- * cannot be sent, then judge a failure (queue/failure-verdict.ts) as worth another try (the
+ * cannot be sent, then judge a failure (queue/delivery/failure-verdict.ts) as worth another try (the
  * error goes back to BullMQ, which schedules it) or a dead letter (the job fails for good,
  * its fallback is queued, and an error line says so). Targets know only their protocol.
  */
