@@ -60,7 +60,7 @@ export function createLogger(
   // One line per entry, so `grep <receipt id>` still finds whole entries. Written from this
   // thread (no transport worker): pino's stdout writer does not block on each line, and writes
   // what is left synchronously when the process exits, so the last lines before an exit are
-  // not lost (a SIGKILL can still lose the lines of the last moment).
+  // not lost (a SIGKILL, or a crash out of memory, can still lose the lines of the last moment).
   const pretty = () => pinoPretty({ sync: true, singleLine: true, ignore: "pid,hostname,service" });
   const destination = options.destination ?? (options.pretty ? pretty() : undefined);
   return destination ? pino(settings, destination) : pino(settings);

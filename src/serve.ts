@@ -186,7 +186,8 @@ async function startIngest(
   });
   // With a spool, webhooks Redis cannot take are written to disk and drained later (spool/).
   // One owner of the webhook stream in this process: ingest and the spool drainer store through it.
-  const stream = new WebhookStream(redis, relayKeys(config.redis.prefix));
+  const keys = relayKeys(config.redis.prefix);
+  const stream = new WebhookStream(redis, keys);
   const spool = await openSpool(config, redis, stream, logger);
   const intake = new Intake(redis, stream, {
     dedupWindowMs: (sourceId) => parts().config.sources[sourceId]?.dedupe.window ?? 0,
@@ -203,8 +204,8 @@ async function startIngest(
   const { token } = config.admin;
   const deliveries = token ? openDeliveryQueue(config.redis, redis) : undefined;
   deliveries?.on("error", throttledWarning(logger, "delivery queue error (admin API)"));
-  const deadLetters = deliveries && new DeadLetters(deliveries, relayKeys(config.redis.prefix), config.targets);
-  const mutes = deliveries && new Mutes(redis, relayKeys(config.redis.prefix), deliveries);
+  const deadLetters = deliveries && new DeadLetters(deliveries, keys, config.targets);
+  const mutes = deliveries && new Mutes(redis, keys, deliveries);
   const muteAdmin = mutes && { mutes, subjects: () => muteSubjects(parts().config) };
   const admin = token && deadLetters ? { token, deadLetters, mutes: muteAdmin } : undefined;
   // The queue dashboard (/admin/queues) reads both queues through the same connection.
