@@ -3,8 +3,8 @@ import { startLoad } from "./support/load.js";
 import { eventBody, faultScenario, report, sleep } from "./support/scenario.js";
 
 const events = 3000;
-/** Shorter than a real outage; the test config retries every second, 60 times, so it is waited out alike. */
-const downMs = 15_000;
+/** Half a minute of refused connections; the test config retries every second, 60 times. */
+const downMs = 30_000;
 
 describe("a target refusing connections mid-burst", () => {
   const fault = faultScenario();
