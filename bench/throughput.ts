@@ -31,9 +31,10 @@ const settings = {
   ingestRounds: numberFrom("BENCH_INGEST_ROUNDS", 3),
   rates: listFrom("BENCH_RATES", "500,2000"),
   rateSeconds: numberFrom("BENCH_RATE_SECONDS", 5),
-  backlog: numberFrom("BENCH_BACKLOG", 20_000),
+  /** The sizes the throughput goals are stated for: a backlog of 100,000, RSS after 10k and 100k events. */
+  backlog: numberFrom("BENCH_BACKLOG", 100_000),
   /** Events delivered before RSS is read: the first and the last reading. */
-  rssEvents: listFrom("BENCH_RSS_EVENTS", "10000,30000"),
+  rssEvents: listFrom("BENCH_RSS_EVENTS", "10000,100000"),
   /** `workers.concurrency` for the relay and the bare worker; unset: the relay's default. */
   concurrency: process.env.BENCH_CONCURRENCY ? Number(process.env.BENCH_CONCURRENCY) : undefined,
   only: process.env.BENCH_ONLY?.split(","),
