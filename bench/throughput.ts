@@ -31,7 +31,7 @@ const settings = {
   ingestRounds: numberFrom("BENCH_INGEST_ROUNDS", 3),
   rates: listFrom("BENCH_RATES", "500,2000"),
   rateSeconds: numberFrom("BENCH_RATE_SECONDS", 5),
-  /** The sizes the throughput goals are stated for: a backlog of 100,000, RSS after 10k and 100k events. */
+  /** A busy morning's backlog, and RSS read after 10k and 100k events: long enough to show a leak. */
   backlog: numberFrom("BENCH_BACKLOG", 100_000),
   /** Events delivered before RSS is read: the first and the last reading. */
   rssEvents: listFrom("BENCH_RSS_EVENTS", "10000,100000"),
