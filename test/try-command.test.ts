@@ -69,7 +69,9 @@ routes:
     await redis?.stop();
   });
 
-  const tryCommand = (...args: string[]) => runCli(["try", ...args, "--config", configFile], { timeoutMs: 20_000 });
+  // try waits up to 15 s for the deliveries; the rest is room for a CLI that starts slowly on a
+  // busy machine (the processes suite runs its files side by side).
+  const tryCommand = (...args: string[]) => runCli(["try", ...args, "--config", configFile], { timeoutMs: 30_000 });
   const requestsFor = (receipt: string) =>
     sink.requests.filter((request) =>
       String((request.json as { deliveryId?: string })?.deliveryId).startsWith(receipt),
