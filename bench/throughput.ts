@@ -33,6 +33,8 @@ const settings = {
   rateSeconds: numberFrom("BENCH_RATE_SECONDS", 5),
   /** A busy morning's backlog, and RSS read after 10k and 100k events: long enough to show a leak. */
   backlog: numberFrom("BENCH_BACKLOG", 100_000),
+  /** Drains of the backlog by each side, alternating which goes first; the best of each is kept. */
+  backlogRounds: numberFrom("BENCH_BACKLOG_ROUNDS", 2),
   /** Events delivered before RSS is read: the first and the last reading. */
   rssEvents: listFrom("BENCH_RSS_EVENTS", "10000,100000"),
   /** `workers.concurrency` for the relay and the bare worker; unset: the relay's default. */
@@ -349,12 +351,15 @@ async function queueDeliveries(prefix: string, count: number, bare?: Queue) {
 }
 
 // 2. A backlog of delivery jobs drained to the sink: the relay's delivery worker against a bare
-//    BullMQ worker posting each job through an undici Pool, the same jobs, the same sink.
+//    BullMQ worker posting each job through an undici Pool, the same jobs, the same sink. On a
+//    shared machine one drain each gave ratios from 0.46 to 0.74 for the same code, so each side
+//    drains it in several rounds, the side that goes first alternating, and the best of each is
+//    kept, as for ingest; the ratio of every round is printed too, to show the spread.
 if (runs("backlog")) {
   const bareQueue = new Queue("bare", { connection: redis, prefix: "bare" });
-  await queueDeliveries("backlog", settings.backlog, bareQueue);
   const concurrency = concurrencyOfBoth();
-  const drain = async (side: "relay" | "bare") => {
+  type Drain = { perSecond: number; delivered: number; cpuPerDelivery: { processMs: number; redisMs: number } };
+  const drain = async (side: "relay" | "bare"): Promise<Drain> => {
     await resetSink();
     const child = side === "relay" ? (await startRelay("worker", "backlog")).child : await startBareWorker("bare");
     // CPU is counted from the first delivery on, leaving out the process's start.
@@ -370,8 +375,24 @@ if (runs("backlog")) {
       cpuPerDelivery: cpu,
     };
   };
-  const bare = await drain("bare");
-  const relay = await drain("relay");
+  const rounds: { relay: Drain; bare: Drain; ratio: number }[] = [];
+  for (let index = 0; index < settings.backlogRounds; index += 1) {
+    await queueDeliveries("backlog", settings.backlog, bareQueue);
+    const order = index % 2 === 0 ? (["bare", "relay"] as const) : (["relay", "bare"] as const);
+    const drained: Partial<Record<"relay" | "bare", Drain>> = {};
+    for (const side of order) drained[side] = await drain(side);
+    const { relay, bare } = drained as Record<"relay" | "bare", Drain>;
+    rounds.push({ relay, bare, ratio: round(relay.perSecond / bare.perSecond, 2) });
+    await redis.flushall();
+  }
+  const best = (side: "relay" | "bare"): Drain => {
+    const drains = rounds.map((drained) => drained[side]);
+    const fastest = drains.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+    const leastCpu = drains.reduce((a, b) => (b.cpuPerDelivery.processMs < a.cpuPerDelivery.processMs ? b : a));
+    return { ...fastest, cpuPerDelivery: leastCpu.cpuPerDelivery };
+  };
+  const relay = best("relay");
+  const bare = best("bare");
   const backlog = {
     jobs: settings.backlog,
     concurrency,
@@ -379,17 +400,19 @@ if (runs("backlog")) {
     bare,
     ratio: round(relay.perSecond / bare.perSecond, 2),
     cpuRatio: round(bare.cpuPerDelivery.processMs / relay.cpuPerDelivery.processMs, 2),
+    rounds,
   };
   results.backlog = backlog;
   console.log(
-    `backlog of ${settings.backlog} deliveries (concurrency ${concurrency}): relay ${relay.perSecond}/s | ` +
-      `bare BullMQ worker + undici Pool ${bare.perSecond}/s | ratio ${backlog.ratio}`,
+    `backlog of ${settings.backlog} deliveries (concurrency ${concurrency}, best of ${rounds.length} alternating rounds): ` +
+      `relay ${relay.perSecond}/s | bare BullMQ worker + undici Pool ${bare.perSecond}/s | ratio ${backlog.ratio} ` +
+      `(rounds: ${rounds.map((drained) => drained.ratio).join(", ")})`,
   );
   console.log(
-    `  relay ${cpuText(relay.cpuPerDelivery)} | bare ${cpuText(bare.cpuPerDelivery)} | ratio bare/relay ${backlog.cpuRatio}`,
+    `  least CPU per delivery: relay ${cpuText(relay.cpuPerDelivery)} | bare ${cpuText(bare.cpuPerDelivery)} | ` +
+      `ratio bare/relay ${backlog.cpuRatio}`,
   );
   await bareQueue.close();
-  await redis.flushall();
 }
 
 // 3. End to end: POST → relay → sink, at fixed offered rates and at saturation, with
