@@ -1,4 +1,6 @@
 import type { LookupAddress } from "node:dns";
+import { BlockList } from "node:net";
+import { networkInterfaces } from "node:os";
 import { describe, expect, it } from "vitest";
 import {
   BlockedAddress,
@@ -49,6 +51,23 @@ describe("which addresses the SSRF guard refuses", () => {
     // So is the NAT64 prefix, which a gateway forwards to the IPv4 address.
     ["64:ff9b::a00:1", "a private"],
     ["64:ff9b::127.0.0.1", "a loopback"],
+    // Special-purpose ranges no public receiver has, but a lab or cloud network may use inside.
+    ["192.0.0.1", "a reserved"],
+    ["192.0.0.255", "a reserved"],
+    ["192.0.2.2", "a documentation"],
+    ["198.51.100.7", "a documentation"],
+    ["203.0.113.255", "a documentation"],
+    ["2001:db8::1", "a documentation"],
+    ["198.18.0.1", "a benchmarking"],
+    ["198.19.255.255", "a benchmarking"],
+    ["::ffff:192.0.2.2", "a documentation"],
+    ["::ffff:c612:1", "a benchmarking"],
+    ["64:ff9b::203.0.113.9", "a documentation"],
+    // IPv4-compatible (::a.b.c.d, deprecated): refused whatever IPv4 address it carries.
+    ["::2", "an IPv4-compatible (deprecated)"],
+    ["::7f00:1", "an IPv4-compatible (deprecated)"],
+    ["::8.8.8.8", "an IPv4-compatible (deprecated)"],
+    ["0:0:0:0:0:0:ffff:ffff", "an IPv4-compatible (deprecated)"],
   ])("refuses %s as %s address", (address, range) => {
     expect(blockedRange(address)).toBe(`${range} address`);
   });
@@ -70,16 +89,62 @@ describe("which addresses the SSRF guard refuses", () => {
     "128.0.0.0",
     "223.255.255.255",
     "2606:4700:4700::1111",
-    "2001:db8::1",
+    "2001:db7:ffff::1",
+    "2001:db9::1",
+    "191.255.255.255",
+    "192.0.1.255",
+    "192.0.3.0",
+    "198.17.255.255",
+    "198.20.0.0",
+    "198.51.99.255",
+    "198.51.101.0",
+    "203.0.112.255",
+    "203.0.114.0",
+    "::1:0:0:1",
     "fe7f::1",
     "fec0::1",
     "fbff::1",
     "fe00::1",
-    "::2",
     "::ffff:8.8.8.8",
     "64:ff9b::808:808",
   ])("lets %s through", (address) => {
     expect(blockedRange(address)).toBeUndefined();
+  });
+});
+
+describe("the host's own addresses", () => {
+  /** A made-up machine with a public IPv4 and a global IPv6 address on its interface. */
+  const machine = () => {
+    const own = new BlockList();
+    own.addAddress("93.184.215.14", "ipv4");
+    own.addAddress("2606:2800:21f:cb07:6820:80da:af6b:8b2c", "ipv6");
+    return own;
+  };
+
+  it.each([
+    "93.184.215.14",
+    "::ffff:93.184.215.14",
+    "2606:2800:21f:cb07:6820:80da:af6b:8b2c",
+    "2606:2800:21f:cb07:6820:80da:AF6B:8B2C",
+  ])("refuses %s, an address of the machine itself although public", (address) => {
+    expect(blockedRange(address, machine)).toBe("an address of this host");
+  });
+
+  it("lets the machine's public neighbours through", () => {
+    expect(blockedRange("93.184.215.15", machine)).toBeUndefined();
+    expect(blockedRange("2606:2800:21f:cb07::1", machine)).toBeUndefined();
+  });
+
+  it("refuses every address this machine's interfaces have, whatever their range", () => {
+    const addresses = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
+    expect(addresses.length).toBeGreaterThan(0);
+    for (const { address } of addresses) expect(blockedRange(address), address).toBeDefined();
+  });
+
+  it("still names the range first when a machine's address is in one", () => {
+    const own = new BlockList();
+    own.addAddress("10.0.0.5", "ipv4");
+    expect(blockedRange("10.0.0.5", () => own)).toBe("a private address");
   });
 });
 
@@ -89,6 +154,11 @@ describe("a host written as an IP address", () => {
     ["[::1]", "refused: ::1 is a loopback address; set allowPrivateNetwork: true to allow"],
     ["[::ffff:7f00:1]", "refused: ::ffff:7f00:1 is a loopback address; set allowPrivateNetwork: true to allow"],
     ["10.0.0.7", "refused: 10.0.0.7 is a private address; set allowPrivateNetwork: true to allow"],
+    ["203.0.113.5", "refused: 203.0.113.5 is a documentation address; set allowPrivateNetwork: true to allow"],
+    [
+      "[::7f00:1]",
+      "refused: ::7f00:1 is an IPv4-compatible (deprecated) address; set allowPrivateNetwork: true to allow",
+    ],
   ])("is checked without a lookup: %s", (host, message) => {
     expect(refusalForLiteralHost(host)).toBe(message);
   });

@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOptions } from "node:dns";
 import { BlockList, isIP, isIPv4, type LookupFunction } from "node:net";
+import { networkInterfaces } from "node:os";
 
 /**
  * The SSRF guard: outbound HTTP may not reach the relay's own machine or network. A webhook URL
@@ -30,10 +31,34 @@ const refusedRanges: [name: string, ranges: BlockList][] = [
   ["a link-local", rangeList(["169.254.0.0", 16], ["fe80::", 10])],
   ["a carrier-grade NAT (shared)", rangeList(["100.64.0.0", 10])],
   ["a multicast", rangeList(["224.0.0.0", 4], ["ff00::", 8])],
-  // 240/4 and the broadcast address: never a webhook receiver.
-  ["a reserved", rangeList(["240.0.0.0", 4])],
+  // 240/4 and the broadcast address, and 192.0.0.0/24 (IETF protocol assignments, e.g. DS-Lite
+  // and NAT64 discovery): never a webhook receiver.
+  ["a reserved", rangeList(["240.0.0.0", 4], ["192.0.0.0", 24])],
+  // TEST-NET-1/2/3 and 2001:db8::/32 are for examples only (RFC 5737, 3849), so a public receiver
+  // never has one; a lab or cloud network that reuses them inside does, and that is what the
+  // guard keeps out.
+  ["a documentation", rangeList(["192.0.2.0", 24], ["198.51.100.0", 24], ["203.0.113.0", 24], ["2001:db8::", 32])],
+  // 198.18.0.0/15 is for benchmarking between networks (RFC 2544): internal test rigs, not receivers.
+  ["a benchmarking", rangeList(["198.18.0.0", 15])],
   ["a unique-local", rangeList(["fc00::", 7])],
+  // ::a.b.c.d, deprecated since 2006 (RFC 4291) and routed by no one: where a stack still takes
+  // it for the IPv4 address it would reach that address unchecked, so the whole /96 is refused.
+  // :: and ::1 inside it are named above, as the first match wins.
+  ["an IPv4-compatible (deprecated)", rangeList(["::", 96])],
 ];
+
+/**
+ * The host's own interface addresses, read at each check since interfaces come and go (DHCP, a
+ * VPN). A public address of the machine reaches whatever listens on all interfaces (the admin
+ * port, Redis without a bind) just as 127.0.0.1 does, although no range above says so.
+ * Reading them costs a getifaddrs call, once per new connection, not per delivery.
+ */
+function hostAddresses(): BlockList {
+  const list = new BlockList();
+  for (const addresses of Object.values(networkInterfaces()))
+    for (const { address, family } of addresses ?? []) list.addAddress(address, family === "IPv4" ? "ipv4" : "ipv6");
+  return list;
+}
 
 /**
  * IPv6 forms that reach an IPv4 address: IPv4-mapped (::ffff:a.b.c.d, which the OS connects to
@@ -49,14 +74,18 @@ function embeddedIPv4(address: string): string | undefined {
   return [high >> 8, high & 255, low >> 8, low & 255].join(".");
 }
 
-/** What kind of address the guard refuses this one as, e.g. `a loopback address`; undefined when it may be reached. */
-export function blockedRange(address: string): string | undefined {
+/**
+ * What kind of address the guard refuses this one as, e.g. `a loopback address`; undefined when
+ * it may be reached. `ownAddresses` is the host's own (tests hand in a made-up machine's).
+ */
+export function blockedRange(address: string, ownAddresses: () => BlockList = hostAddresses): string | undefined {
   const family = isIP(address);
   if (family === 0) return undefined;
   const ipv4 = family === 4 ? address : embeddedIPv4(address);
   const [checked, type] = ipv4 ? [ipv4, "ipv4" as const] : [address, "ipv6" as const];
   const refused = refusedRanges.find(([, ranges]) => ranges.check(checked, type));
-  return refused ? `${refused[0]} address` : undefined;
+  if (refused) return `${refused[0]} address`;
+  return ownAddresses().check(checked, type) ? "an address of this host" : undefined;
 }
 
 /** A connection the guard refused; never worth another try, since the address will not change by itself. */
