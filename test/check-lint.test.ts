@@ -179,6 +179,25 @@ routes:
       `relay.yaml:6:15 sources.sms.urlToken: urlToken is none: anyone who knows the URL /webhooks/sms can post events to it; set a secret, e.g. "\${SMS_URL_TOKEN}"`,
     ]);
   });
+
+  it("warns about a config with no routes or no targets, as a file cut short after sources: is", () => {
+    expect(warningsOf(`\nsources:\n${socialboards}\n`)).toEqual([
+      "relay.yaml targets: no targets, so nothing is delivered: every webhook is answered 200 and matches no route; add one (docs/targets/), or finish the file if it was cut short",
+      "relay.yaml routes: no routes, so nothing is delivered: every webhook is answered 200 and matches no route; add one (`- to: [<target>]`), or finish the file if it was cut short",
+    ]);
+    expect(
+      warningsOf(`
+sources:
+${socialboards}
+targets:
+  support-slack: { type: slack, token: t, channel: "#support" }
+routes: []
+`),
+    ).toEqual([
+      'relay.yaml:5:18 targets.support-slack: no route sends to target "support-slack" (and no target falls back to it)',
+      "relay.yaml:6:9 routes: no routes, so nothing is delivered: every webhook is answered 200 and matches no route; add one (`- to: [<target>]`), or finish the file if it was cut short",
+    ]);
+  });
 });
 
 describe("unknown keys", () => {
@@ -233,6 +252,16 @@ routes:
     expect(stdout).toBe("");
     expect(stderr).toContain(`${warned}: 1 warning, and --strict fails on warnings`);
     expect(stderr).toContain(`warning: ${warned}:3:65 sources.socialboards.urlToken:`);
+  });
+
+  it("fails --strict on a file cut short after its sources, which is valid but delivers nothing", async () => {
+    const cut = writeConfig(
+      `sources:\n  socialboards: { type: socialboards, verifyToken: v, urlToken: secret-token }\n`,
+    );
+    const { code, stderr } = await runCli(["check", "--strict", "--config", cut]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${cut}: 2 warnings, and --strict fails on warnings`);
+    expect(stderr).toContain(`warning: ${cut} routes: no routes, so nothing is delivered`);
   });
 
   it("passes --strict on the shipped config", async () => {

@@ -14,7 +14,8 @@ export const check: Command = {
 
 Validates the config and exits: 0 with a summary, or 1 listing every problem with its file,
 line and key. Unset \${VAR}s are problems too.
-It also warns, with file and line, about what runs but is likely a mistake: a route that can
+It also warns, with file and line, about what runs but is likely a mistake: no routes or no
+targets (nothing would be delivered; a file cut short looks like this); a route that can
 never match because an earlier route without continue takes every event it would; a target
 that no route sends to (nor falls back to); a time interval no route names; a match.event that
 no configured source emits (unless a generic source could); a source with urlToken: none,

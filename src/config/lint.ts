@@ -25,19 +25,50 @@ export function lintConfig(
   const doc = parseDocument(text, { lineCounter });
   const at = (offset: number) => lineCounter.linePos(offset);
   return [
+    ...nothingToDeliverTo(config),
     ...shadowedRoutes(config.routes),
     ...unusedTargets(config),
     ...unusedTimeIntervals(config),
     ...eventTypesNoSourceEmits(config, eventTypes),
     ...openSources(config),
   ]
-    .map(({ path, message }) => ({ file, key: formatKey(path), message, ...lineOf(doc, path, at) }))
+    .map(({ path, message }) => ({
+      file,
+      key: formatKey(path),
+      message,
+      // A top-level key that is absent has no line of its own; the file's first line would mislead.
+      ...(path.length === 1 && !doc.has(path[0]) ? {} : lineOf(doc, path, at)),
+    }))
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
 
 interface Lint {
   path: PropertyKey[];
   message: string;
+}
+
+/**
+ * No routes, or no targets: every webhook is answered 200 and then matches no route, so nothing
+ * is delivered. A file cut short (`sources:` written, the rest not yet) looks exactly like this
+ * and is valid, so only a warning can catch it before `serve` or a reload runs it.
+ */
+function nothingToDeliverTo(config: Config): Lint[] {
+  const lints: Lint[] = [];
+  if (Object.keys(config.targets).length === 0) {
+    lints.push({
+      path: ["targets"],
+      message:
+        "no targets, so nothing is delivered: every webhook is answered 200 and matches no route; add one (docs/targets/), or finish the file if it was cut short",
+    });
+  }
+  if (config.routes.length === 0) {
+    lints.push({
+      path: ["routes"],
+      message:
+        "no routes, so nothing is delivered: every webhook is answered 200 and matches no route; add one (`- to: [<target>]`), or finish the file if it was cut short",
+    });
+  }
+  return lints;
 }
 
 /**
