@@ -5,7 +5,7 @@ import { parseConfig } from "../src/config/load.js";
 import { conversationOf, type RelayEvent } from "../src/events.js";
 import { Pacer } from "../src/queue/delivery/pacing.js";
 import { SentMarks } from "../src/queue/delivery/sent-marks.js";
-import { TicketOrder } from "../src/queue/delivery/ticket-order.js";
+import { lookAgainMs, TicketOrder } from "../src/queue/delivery/ticket-order.js";
 import type { DeliveryJob } from "../src/queue/jobs.js";
 import { relayKeys } from "../src/queue/queues.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
@@ -92,12 +92,12 @@ describe("per-ticket order", () => {
     const first = await delivery("first", "2026-05-01T09:00:00.000Z");
     const second = await delivery("second", "2026-05-01T09:10:00.000Z");
     const third = await delivery("third", "2026-05-01T09:05:00.000Z");
-    await order.noteAdded([first, second, third].map((job) => ({ data: job.data, opts: { jobId: job.id } })));
+    await order.place([first, second, third].map((job) => ({ data: job.data, opts: { jobId: job.id } })));
 
-    expect(await order.take(third, conversation)).toEqual({ kind: "wait", earlier: first.id });
+    expect(await order.take(third, conversation)).toEqual({ kind: "wait", earlier: first.id, rank: 2 });
     expect(await order.take(first, conversation)).toEqual({ kind: "go" });
     await order.finish(first, conversation, { detail: "HTTP 200" });
-    expect(await order.take(third, conversation)).toEqual({ kind: "wait", earlier: second.id });
+    expect(await order.take(third, conversation)).toEqual({ kind: "wait", earlier: second.id, rank: 1 });
     expect(await order.take(second, conversation)).toEqual({ kind: "go" });
     await order.finish(second, conversation, { detail: "HTTP 200" });
     // Delivered at 09:10; the third happened at 09:05.
@@ -115,15 +115,36 @@ describe("per-ticket order", () => {
     ]);
   });
 
+  it("places new deliveries behind the earlier ones of their ticket, parked for longer the further back they are", async () => {
+    const order = new TicketOrder(client, keys, undefined, 200);
+    // Placed before their jobs exist: deliveries placed together count as existing.
+    const jobs = [];
+    for (const name of ["placed-a", "placed-b", "placed-c"]) {
+      const job = await delivery(name);
+      await client.del(keys.deliveryJob(job.id ?? ""));
+      jobs.push(job);
+    }
+    const placing = jobs.map((job) => ({ data: job.data, opts: { jobId: job.id } }));
+    expect(await order.place(placing)).toEqual([0, lookAgainMs(1), lookAgainMs(2)]);
+    // The first finishes and names the next held one, to be woken at once.
+    const [a, b, c] = jobs as [Job<DeliveryJob>, Job<DeliveryJob>, Job<DeliveryJob>];
+    await order.finish(a, conversation, false);
+    expect(await order.take(b, conversation)).toEqual({ kind: "go" });
+    expect(lookAgainMs(1)).toBe(1000);
+    expect(lookAgainMs(100_000)).toBe(600_000);
+    await order.finish(b, conversation, false);
+    await order.finish(c, conversation, false);
+  });
+
   it("answers the turns and finishes asked for in one turn of the event loop as if asked one after another", async () => {
     const order = new TicketOrder(client, keys, undefined, 200);
     const first = await delivery("together-first", "2026-05-01T11:00:00.000Z");
     const second = await delivery("together-second", "2026-05-01T10:50:00.000Z");
-    await order.noteAdded([first, second].map((job) => ({ data: job.data, opts: { jobId: job.id } })));
+    await order.place([first, second].map((job) => ({ data: job.data, opts: { jobId: job.id } })));
 
     // One script call for both: the second sees the first still pending ahead of it.
     expect(await Promise.all([order.take(second, conversation), order.take(first, conversation)])).toEqual([
-      { kind: "wait", earlier: first.id },
+      { kind: "wait", earlier: first.id, rank: 1 },
       { kind: "go" },
     ]);
     // The first finishes, delivered at 11:00, in the same call in which the second looks again.
@@ -140,12 +161,12 @@ describe("per-ticket order", () => {
     const failing = await delivery("failing");
     const removed = await delivery("removed");
     const later = await delivery("later");
-    await order.noteAdded([failing, removed, later].map((job) => ({ data: job.data, opts: { jobId: job.id } })));
+    await order.place([failing, removed, later].map((job) => ({ data: job.data, opts: { jobId: job.id } })));
 
     await order.failing(failing, conversation);
-    expect(await order.take(later, conversation)).toEqual({ kind: "wait", earlier: failing.id });
+    expect(await order.take(later, conversation)).toEqual({ kind: "wait", earlier: failing.id, rank: 2 });
     await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(await order.take(later, conversation)).toEqual({ kind: "wait", earlier: removed.id });
+    expect(await order.take(later, conversation)).toEqual({ kind: "wait", earlier: removed.id, rank: 2 });
     await client.del(keys.deliveryJob(removed.id ?? ""));
     expect(await order.take(later, conversation)).toEqual({ kind: "go" });
   });

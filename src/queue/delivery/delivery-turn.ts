@@ -4,13 +4,7 @@ import type { Logger } from "../../log.js";
 import { type DeliveryReceipt, RateLimited, type Target } from "../../targets/target.js";
 import type { DeliveryJob } from "../jobs.js";
 import type { Pacer } from "./pacing.js";
-import type { TicketOrder } from "./ticket-order.js";
-
-/**
- * A delivery held behind an earlier one of its conversation looks again after this long at
- * the latest; the earlier one wakes it as soon as it finishes (TicketOrder.finish).
- */
-const heldLookMs = 1000;
+import { lookAgainMs, type TicketOrder } from "./ticket-order.js";
 
 /** What a delivery may do once it is its turn. */
 export interface Turn {
@@ -45,7 +39,8 @@ export class DeliveryTurns {
       const turn = await this.order.take(job, conversation);
       if (turn.kind === "wait") {
         this.logger.debug({ deliveryId: job.id, target: targetId, after: turn.earlier }, "waits for an earlier event");
-        return defer(job, token, heldLookMs);
+        // The earlier one wakes it as soon as it finishes (TicketOrder.finish); the look is a safety net.
+        return defer(job, token, lookAgainMs(turn.rank));
       }
       if (turn.kind === "late") {
         late = { newerAt: new Date(turn.newerAt).toISOString() };

@@ -1,11 +1,11 @@
 import type { Job, Queue } from "bullmq";
 import { type Conversation, conversationOf, type RelayEvent } from "../../events.js";
-import { execAll, type RedisClient } from "../../redis/connections.js";
+import type { RedisClient } from "../../redis/connections.js";
 import type { DeliveryJob } from "../jobs.js";
 import type { RelayKeys } from "../queues.js";
-import { RedisScript } from "../redis-script.js";
 import { SameTurnBatch } from "../same-turn-batch.js";
 import { rememberSentForMs } from "./sent-marks.js";
+import { finishScript, stateTtlMs, turnsScript } from "./ticket-order-scripts.js";
 
 /**
  * How long the deliveries after an earlier one of their conversation wait for it while it
@@ -14,105 +14,28 @@ import { rememberSentForMs } from "./sent-marks.js";
  * it takes; one that became a dead letter, was removed or finished holds nobody.
  */
 export const orderWaitForFailingMs = 60_000;
-/** A conversation's pending deliveries are forgotten a day after the last one was added. */
-const pendingTtlMs = 24 * 3600_000;
-/** The newest platform time delivered is kept a month, as long as a Slack thread by default. */
-const stateTtlMs = 30 * 24 * 3600_000;
 
 /**
- * Deliveries' turns, each as one call of `take` below, in one script for all the deliveries
- * that asked in the same turn of the event loop (queue/same-turn-batch.ts).
- * KEYS: per delivery, its pending (sorted set) and state (hash: newest, failing:<id>, held:<id>).
- * ARGV: job key prefix, now, failing bound; then per delivery: id, arrival score, platform ms or "".
- * Returns kind and detail per delivery, one after the other.
+ * When a held delivery looks again by itself, at place `rank` in its conversation's line. The
+ * delivery before it wakes it the moment it finishes (`finish`), so this look only matters when
+ * that wake was lost (a worker killed between the two) or when the one before it keeps failing
+ * and may be passed: the next in line looks after a second, the ones far behind it rarely, so
+ * that a backlog of thousands for one ticket costs next to nothing while it waits.
  */
-const takeTurns = new RedisScript(`
-local prefix, now, bound = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
--- Wait while an earlier delivery of its conversation to its target is not finished (a job
--- that no longer exists, or has finishedOn, is forgotten on the way; one failing for longer
--- than the bound is passed). Then: late when its platform time is older than the newest
--- already delivered, else go.
-local function take(pending, state, id, score, platform)
-  redis.call("ZADD", pending, "NX", score, id)
-  redis.call("PEXPIRE", pending, ${pendingTtlMs})
-  local rank = redis.call("ZRANK", pending, id)
-  if rank > 0 then
-    local earlier = redis.call("ZRANGE", pending, 0, math.min(rank, 100) - 1)
-    for _, other in ipairs(earlier) do
-      local job = prefix .. other
-      if redis.call("EXISTS", job) == 0 or redis.call("HEXISTS", job, "finishedOn") == 1 then
-        redis.call("ZREM", pending, other)
-        redis.call("HDEL", state, "failing:" .. other, "held:" .. other)
-      else
-        local since = tonumber(redis.call("HGET", state, "failing:" .. other))
-        if not since or now - since < bound then
-          redis.call("HSET", state, "held:" .. id, 1)
-          redis.call("PEXPIRE", state, ${stateTtlMs})
-          return "wait", other
-        end
-      end
-    end
-    if rank > 100 then
-      redis.call("HSET", state, "held:" .. id, 1)
-      return "wait", earlier[100]
-    end
-  end
-  redis.call("HDEL", state, "held:" .. id)
-  local newest = redis.call("HGET", state, "newest")
-  if platform ~= "" and newest and tonumber(platform) < tonumber(newest) then return "late", newest end
-  return "go", ""
-end
-local turns = {}
-for i = 0, #KEYS / 2 - 1 do
-  local kind, detail = take(KEYS[2 * i + 1], KEYS[2 * i + 2], ARGV[3 * i + 4], ARGV[3 * i + 5], ARGV[3 * i + 6])
-  turns[2 * i + 1] = kind
-  turns[2 * i + 2] = detail
-end
-return turns`);
-
-/**
- * Deliveries are finished (delivered, dropped or a dead letter), each as one call of `finish`,
- * in one script for those finishing in the same turn of the event loop. A delivered one's sent
- * mark (queue/delivery/sent-marks.ts) is written with it, so that the two cost one call. A finished
- * delivery holds nobody any more, its platform time becomes the newest if it is ("" when not
- * delivered or unknown), and the next delivery is named if it is held, to be woken now instead
- * of at its next look ("" when there is none).
- * KEYS: per delivery, pending, state and its sent mark.
- * ARGV: the sent marks' lifetime in ms; per delivery, id, platform ms or "", and the sent mark's
- * text ("" to write none).
- */
-const finishTurns = new RedisScript(`
-local function finish(pending, state, sent, id, platform, detail)
-  if detail ~= "" then redis.call("SET", sent, detail, "PX", ARGV[1]) end
-  redis.call("ZREM", pending, id)
-  redis.call("HDEL", state, "failing:" .. id, "held:" .. id)
-  if platform ~= "" then
-    local newest = tonumber(redis.call("HGET", state, "newest"))
-    if not newest or tonumber(platform) > newest then
-      redis.call("HSET", state, "newest", platform)
-      redis.call("PEXPIRE", state, ${stateTtlMs})
-    end
-  end
-  local next = redis.call("ZRANGE", pending, 0, 0)[1]
-  if next and redis.call("HEXISTS", state, "held:" .. next) == 1 then return next end
-  return ""
-end
-local woken = {}
-for i = 0, #KEYS / 3 - 1 do
-  woken[i + 1] = finish(KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3], ARGV[3 * i + 2], ARGV[3 * i + 3], ARGV[3 * i + 4])
-end
-return woken`);
+export function lookAgainMs(rank: number): number {
+  return Math.min(Math.max(rank, 1) * 1000, 10 * 60_000);
+}
 
 export type Turn =
   | { kind: "go" }
-  /** Behind `earlier`, which is not finished yet. */
-  | { kind: "wait"; earlier: string }
+  /** Behind `earlier`, which is not finished yet; `rank` deliveries of its conversation are ahead of it. */
+  | { kind: "wait"; earlier: string; rank: number }
   /** Its platform time is older than the newest delivered one's (ms since the epoch). */
   | { kind: "late"; newerAt: number };
 
 /**
  * The order of the events of one conversation reaching one target is the order the relay
- * received them in (`arrivalScore`): the routing worker notes each delivery as it adds it,
+ * received them in (`arrivalScore`): the routing worker places each delivery as it adds it,
  * and a delivery takes its turn only when the earlier ones have finished. The state lives in
  * Redis, shared by every worker.
  */
@@ -126,26 +49,30 @@ export class TicketOrder {
   ) {}
 
   /**
-   * Notes new deliveries, in the routing worker, right after they were added. The notes of
-   * webhooks routed in the same turn of the event loop go to Redis in one pipeline.
+   * Places new deliveries in their conversations' order, in the routing worker, just before
+   * they are added: for each one behind an earlier delivery, how long to add it delayed (its
+   * look, `lookAgainMs`); 0 for one that may go at once. A held delivery waits in BullMQ's
+   * delayed set until the one before it finishes and wakes it, instead of being picked up and
+   * put back over and over. Placements of webhooks routed in the same turn go in one call.
    */
-  async noteAdded(jobs: { data: DeliveryJob; opts: { jobId?: string } }[]): Promise<void> {
-    const notes = jobs.flatMap(({ data, opts }) => {
-      const conversation = conversationOf(data.event)?.key;
-      if (!conversation || !opts.jobId) return [];
-      return [
-        { key: this.keys.ticketOrder(data.targetId, conversation), score: arrivalScore(data.event), id: opts.jobId },
-      ];
-    });
-    if (notes.length > 0) await this.#notes.call(notes);
+  async place(jobs: { data: DeliveryJob; opts: { jobId?: string } }[]): Promise<number[]> {
+    return Promise.all(
+      jobs.map(async ({ data, opts }) => {
+        const conversation = conversationOf(data.event)?.key;
+        if (!conversation || !opts.jobId) return 0;
+        const key = this.keys.ticketOrder(data.targetId, conversation);
+        const turn = await this.#places.call({
+          key,
+          id: opts.jobId,
+          score: arrivalScore(data.event),
+          platform: platformMs(data.event) ?? "",
+        });
+        return turn.kind === "wait" ? lookAgainMs(turn.rank) : 0;
+      }),
+    );
   }
 
-  readonly #notes = new SameTurnBatch<{ key: string; score: number; id: string }[], void>(async (batches) => {
-    const pipeline = this.redis.pipeline();
-    for (const { key, score, id } of batches.flat()) pipeline.zadd(key, "NX", score, id).pexpire(key, pendingTtlMs);
-    await execAll(pipeline);
-    return batches.map(() => undefined);
-  });
+  readonly #places = this.#turns("place");
 
   async take(job: Job<DeliveryJob>, conversation: Conversation): Promise<Turn> {
     const { event, targetId } = job.data;
@@ -153,19 +80,22 @@ export class TicketOrder {
     return this.#takes.call({ key, id: job.id ?? "", score: arrivalScore(event), platform: platformMs(event) ?? "" });
   }
 
-  readonly #takes = new SameTurnBatch<{ key: string; id: string; score: number; platform: number | "" }, Turn>(
-    async (takes) => {
-      const keys = takes.flatMap(({ key }) => [key, `${key}:state`]);
-      const args = takes.flatMap(({ id, score, platform }) => [id, score, platform]);
-      const answers = (await takeTurns.run(this.redis, keys, [
+  readonly #takes = this.#turns("take");
+
+  #turns(mode: "take" | "place") {
+    return new SameTurnBatch<{ key: string; id: string; score: number; platform: number | "" }, Turn>(async (asks) => {
+      const keys = asks.flatMap(({ key }) => [key, `${key}:state`]);
+      const args = asks.flatMap(({ id, score, platform }) => [id, score, platform]);
+      const answers = (await turnsScript.run(this.redis, keys, [
+        mode,
         this.keys.deliveryJob(""),
         Date.now(),
         this.failingBoundMs,
         ...args,
-      ])) as string[];
-      return takes.map((_, index) => turnOf(answers[2 * index] ?? "", answers[2 * index + 1] ?? ""));
-    },
-  );
+      ])) as (string | number)[];
+      return asks.map((_, index) => turnOf(answers.slice(3 * index, 3 * index + 3)));
+    });
+  }
 
   /** A try failed and will be retried: from now on the bound of the deliveries behind it runs. */
   async failing(job: Job<DeliveryJob>, conversation: Conversation): Promise<void> {
@@ -206,12 +136,12 @@ export class TicketOrder {
   >(async (finishes) => {
     const keys = finishes.flatMap(({ key, sentKey }) => [key, `${key}:state`, sentKey]);
     const args = finishes.flatMap(({ id, platform, sentDetail }) => [id, platform, sentDetail]);
-    return (await finishTurns.run(this.redis, keys, [rememberSentForMs, ...args])) as string[];
+    return (await finishScript.run(this.redis, keys, [rememberSentForMs, ...args])) as string[];
   });
 }
 
-function turnOf(kind: string, detail: string): Turn {
-  if (kind === "wait") return { kind, earlier: detail };
+function turnOf([kind, detail, rank]: (string | number | undefined)[]): Turn {
+  if (kind === "wait") return { kind, earlier: String(detail), rank: Number(rank) };
   if (kind === "late") return { kind, newerAt: Number(detail) };
   return { kind: "go" };
 }

@@ -62,9 +62,16 @@ export class WebhookRouting {
         opts: deliveryJobOptions(event.id, targetId, deliveryPolicyFor(config, targetId)),
       }));
     });
-    await this.#adds.addAll(jobs);
-    // After the add: a delivery's turn waits only for earlier ones that exist (queue/delivery/ticket-order.ts).
-    await this.#order.noteAdded(jobs);
+    // Placed before the add: a delivery behind an earlier one of its ticket is added parked
+    // (delayed) until that one wakes it, so a ticket's backlog costs the workers nothing while
+    // it waits (queue/delivery/ticket-order.ts).
+    const parkedFor = await this.#order.place(jobs);
+    await this.#adds.addAll(
+      jobs.map((job, index) => {
+        const delay = parkedFor[index] ?? 0;
+        return delay > 0 ? { ...job, opts: { ...job.opts, delay } } : job;
+      }),
+    );
     // Counted once routed: a webhook routed again after a failure mid-way is not counted twice.
     for (const event of events) this.deps.metrics.received(event.source, event.type);
     logger.info({ receiptId: receipt.id, events: events.length, deliveries: jobs.length }, "routed");
