@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import Router from "@koa/router";
 import Koa from "koa";
 import type { Logger } from "../log.js";
@@ -13,6 +12,7 @@ import { closeWhenBodyUnread } from "./connection.js";
 import { addHealthRoutes } from "./health.js";
 import { refuseOtherMethods } from "./methods.js";
 import { type DashboardDeps, queueDashboard } from "./queue-dashboard.js";
+import { newReceiptId } from "./receipt-id.js";
 import { measureWebhooks } from "./webhook-metrics.js";
 
 export interface HttpAppDeps {
@@ -75,7 +75,8 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
       );
     }
 
-    const receipt = { id: randomUUID(), source: source.id, receivedAt: new Date().toISOString() };
+    const receivedAt = Date.now();
+    const receipt = { id: newReceiptId(receivedAt), source: source.id, receivedAt: new Date(receivedAt).toISOString() };
     const outcome = await intake.accept({
       receipt,
       payload: json,
