@@ -127,7 +127,7 @@ routes:
     expect(post?.text).toBe(text);
     expect(post?.blocks).toEqual([
       { type: "header", text: { type: "plain_text", text: "PENDING: Cat is ill", emoji: false } },
-      { type: "section", text: { type: "mrkdwn", text } },
+      { type: "section", text: { type: "mrkdwn", text, verbatim: true } },
       {
         type: "actions",
         elements: [

@@ -3,7 +3,16 @@ import type { RelayEvent } from "../events.js";
 import { describeEvent } from "./describe.js";
 import { type EmailMessage, escapeHtml, renderEmail } from "./email.js";
 import type { DigestListing, Message } from "./message.js";
-import { buttonUrl, escapeMrkdwn, limit, limitEscaped, renderSlack, type SlackMessage } from "./slack.js";
+import {
+  buttonUrl,
+  escapeMrkdwn,
+  escapeMrkdwnControls,
+  limit,
+  limitEscaped,
+  mrkdwn,
+  renderSlack,
+  type SlackMessage,
+} from "./slack.js";
 import { humanize } from "./words.js";
 
 /**
@@ -107,14 +116,14 @@ export function renderSlackDigest(message: Message, listing: DigestListing): Sla
   for (const field of message.fields) {
     blocks.push({
       type: "section",
-      text: { type: "mrkdwn", text: limitEscaped(`*${escapeMrkdwn(field.label)}* ${escapeMrkdwn(field.value)}`, 3000) },
+      text: mrkdwn(limitEscaped(`*${escapeMrkdwn(field.label)}* ${escapeMrkdwn(field.value)}`, 3000)),
     });
   }
   const sections: string[] = [];
   let shown = 0;
   for (const line of linesOf(listing)) {
     const plain = `• ${escapeMrkdwn(line.title)}`;
-    const linked = line.url ? `• <${escapeMrkdwn(line.url)}|${escapeMrkdwn(line.title)}>` : plain;
+    const linked = line.url ? `• <${escapeMrkdwnControls(line.url)}|${escapeMrkdwn(line.title)}>` : plain;
     const text = linked.length <= maxLinkedLineLength ? linked : plain;
     const last = sections.length - 1;
     if (last >= 0 && (sections[last] as string).length + 1 + text.length <= maxSectionLength) {
@@ -126,9 +135,9 @@ export function renderSlackDigest(message: Message, listing: DigestListing): Sla
     }
     shown += 1;
   }
-  for (const text of sections) blocks.push({ type: "section", text: { type: "mrkdwn", text } });
+  for (const text of sections) blocks.push({ type: "section", text: mrkdwn(text) });
   const more = listing.count - shown;
-  if (more > 0) blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: moreLine(more) }] });
+  if (more > 0) blocks.push({ type: "context", elements: [mrkdwn(moreLine(more))] });
   if (message.footer) {
     blocks.push({
       type: "context",

@@ -26,8 +26,9 @@ export function renderEmail(message: Message): EmailMessage {
   const templatedText = message.templated?.text;
   const parts = templatedText ? { text: templatedText, html: htmlOfText(templatedText) } : defaultParts(message);
   const { text, html } = message.footer ? withFooter(parts, message.footer) : parts;
-  // Subjects are one line: a CR or LF from a payload must not start a new header.
-  return { subject: subject.replace(/[\r\n]+/g, " "), text, html };
+  // Subjects are one line: a CR or LF from a payload must not start a new header, and a line or
+  // paragraph separator (U+2028/2029) must not break the line a mail client shows.
+  return { subject: subject.replace(/[\r\n\u2028\u2029]+/g, " "), text, html };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { KnownBlock } from "@slack/types";
-import { escapeMrkdwn, limitEscaped, type SlackMessage } from "./slack.js";
+import { escapeMrkdwn, limitEscaped, mrkdwn, type SlackMessage } from "./slack.js";
 
 /** Block Kit's limit of blocks in one message. */
 const maxBlocks = 50;
@@ -14,10 +14,9 @@ export function markLate(message: SlackMessage, occurredAt: string | undefined, 
   const notice: KnownBlock = {
     type: "context",
     elements: [
-      {
-        type: "mrkdwn",
-        text: `:hourglass: *Late:* this event ${when}before one already shown here (${slackDate(newerAt)}); the thread's root keeps the newer state.`,
-      },
+      mrkdwn(
+        `:hourglass: *Late:* this event ${when}before one already shown here (${slackDate(newerAt)}); the thread's root keeps the newer state.`,
+      ),
     ],
   };
   return {

@@ -1,7 +1,7 @@
 import type { KnownBlock } from "@slack/types";
 import type { Conversation } from "../events.js";
 import type { Message } from "./message.js";
-import { buttonUrl, escapeMrkdwn, limit, limitEscaped, type SlackMessage } from "./slack.js";
+import { buttonUrl, escapeMrkdwn, limit, limitEscaped, mrkdwn, type SlackMessage } from "./slack.js";
 import { oneLine, personName } from "./words.js";
 
 /**
@@ -66,10 +66,7 @@ function pickDefined(fields: Partial<ConversationSnapshot>): Partial<Conversatio
  * the messages in its thread.
  */
 export function renderSlackRoot(snapshot: ConversationSnapshot, replies: number): SlackMessage {
-  const field = (label: string, value: string) => ({
-    type: "mrkdwn" as const,
-    text: limitEscaped(`*${label}*\n${value}`, 2000),
-  });
+  const field = (label: string, value: string) => mrkdwn(limitEscaped(`*${label}*\n${value}`, 2000));
   const fields = [];
   if (snapshot.status) fields.push(field("Status", escapeMrkdwn(snapshot.status)));
   if (snapshot.category) fields.push(field("Category", escapeMrkdwn(snapshot.category)));
@@ -85,13 +82,13 @@ export function renderSlackRoot(snapshot: ConversationSnapshot, replies: number)
       ? [
           {
             type: "section" as const,
-            text: { type: "mrkdwn" as const, text: limitEscaped(`>${escapeMrkdwn(snapshot.opening)}`, 3000) },
+            text: mrkdwn(limitEscaped(`>${escapeMrkdwn(snapshot.opening)}`, 3000)),
           },
         ]
       : []),
     {
       type: "context",
-      elements: [{ type: "mrkdwn", text: limitEscaped(`Latest: ${escapeMrkdwn(snapshot.latest)}`, 3000) }],
+      elements: [mrkdwn(limitEscaped(`Latest: ${escapeMrkdwn(snapshot.latest)}`, 3000))],
     },
   ];
   const url = snapshot.link && buttonUrl(snapshot.link);

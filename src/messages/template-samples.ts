@@ -1,6 +1,7 @@
 import type { Person, RelayEvent } from "../events.js";
 import { describedEventTypes, describeEvent } from "./describe.js";
 import type { Message } from "./message.js";
+import { oneLine } from "./words.js";
 
 /** What a template sees: the event without the platform's own JSON, the default message, the route. */
 export interface TemplateVariables {
@@ -14,7 +15,24 @@ export function templateVariables(message: Message, route: string): TemplateVari
   // normalized fields (docs/events.md) and the default message, which every source fills alike.
   const { raw: _raw, ...event } = message.event;
   const { event: _event, templated: _templated, ...defaults } = message;
-  return { event, message: defaults, route };
+  return { event: singleLine(event), message: defaults, route };
+}
+
+/** The customer's or agent's words: the only values a template gets with their line breaks. */
+const multiLine = new Set(["message.text", "ticket.message"]);
+
+/**
+ * The event with every text value on one line (CR, LF, U+2028/2029 and other runs of space
+ * become one space), but the words: a customer named `Bob\nStatus: closed` would otherwise write
+ * a line of their own into a templated Slack message or email that reads as the relay's. The
+ * default message's values are one line already (describe.ts).
+ */
+function singleLine<T>(value: T, path = ""): T {
+  if (typeof value === "string") return (multiLine.has(path) ? value : oneLine(value)) as T;
+  if (Array.isArray(value)) return value.map((item) => singleLine(item, path)) as T;
+  if (value === null || typeof value !== "object") return value;
+  const entries = Object.entries(value).map(([key, item]) => [key, singleLine(item, path ? `${path}.${key}` : key)]);
+  return Object.fromEntries(entries) as T;
 }
 
 /** Every field present, all the way down: the compiler keeps the sample in step with RelayEvent. */
