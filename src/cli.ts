@@ -7,6 +7,7 @@ import { dlqReplay } from "./commands/dlq-replay.js";
 import { dlqShow } from "./commands/dlq-show.js";
 import { mute } from "./commands/mute.js";
 import { mutesList } from "./commands/mutes-list.js";
+import { reload } from "./commands/reload.js";
 import { route } from "./commands/route.js";
 import { sendTest } from "./commands/send-test.js";
 import { serve } from "./commands/serve.js";
@@ -22,6 +23,7 @@ import { loadDotEnv } from "./config/dotenv.js";
 const commands: readonly Command[] = [
   serve,
   check,
+  reload,
   tryCommand,
   route,
   testRoutes,

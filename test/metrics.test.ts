@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { watchConfig } from "../src/commands/reload.js";
 import { loadConfig } from "../src/config/load.js";
 import { createLogger } from "../src/log.js";
 import { createRelayMetrics } from "../src/metrics/relay-metrics.js";
 import { deliveryQueueName } from "../src/queue/jobs.js";
+import { watchConfig } from "../src/reload.js";
 import { freePort } from "./support/free-port.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
 import { scrape } from "./support/metrics.js";
@@ -176,7 +176,7 @@ ${extra}`;
     const yaml = config(uniquePrefix());
     writeFileSync(file, yaml);
     const relay = await startTestRelay(yaml);
-    const stopWatching = watchConfig(file, relay, createLogger({ level: "silent" }));
+    const stopWatching = watchConfig(file, relay, createLogger({ level: "silent" }), await loadConfig(file));
     const reloads = async (result: string) =>
       (await scrape(`${relay.url}/metrics`)).value("ticket_relay_config_reloads_total", { result });
     try {

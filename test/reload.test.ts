@@ -1,10 +1,15 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../src/log.js";
+import { watchConfig } from "../src/reload.js";
 import { runCli, writeConfig } from "./support/cli-run.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
-import { uniquePrefix } from "./support/relay.js";
+import { startTestRelay, uniquePrefix } from "./support/relay.js";
 import { startRelayProcess } from "./support/relay-process.js";
 import { waitFor } from "./support/wait.js";
 
@@ -77,6 +82,161 @@ routes:
     expect(answers.length).toBeGreaterThan(10);
     expect(answers.every((status) => status === 200)).toBe(true);
   }, 40_000);
+
+  /** Posts a webhook every 20 ms until stopped; what each answered, by its number. */
+  const postUntilStopped = (url: string) => {
+    const answers = new Map<number, number>();
+    let posting = true;
+    const done = (async () => {
+      for (let n = 1; posting; n++) {
+        const response = await fetch(`${url}/webhooks/socialboards?token=t0ken`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: statusChange.replace("Cat is ill", `Cat ${n}`),
+        });
+        answers.set(n, response.status);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    return {
+      answers,
+      stop: async () => {
+        posting = false;
+        await done;
+      },
+    };
+  };
+  const deliveredTo = (path: string) => sink.requests.filter((request) => request.path === path);
+
+  it("keeps the old routes serving through a config cut short under load, and delivers every webhook", async () => {
+    const prefix = uniquePrefix();
+    const whole = config(prefix, "/cut-short");
+    const relay = await startRelayProcess(whole);
+    const poster = postUntilStopped(relay.url);
+    try {
+      await waitFor(() => deliveredTo("/cut-short").length >= 3, { what: "deliveries before the cut" });
+      // What a copy or a save interrupted half-way leaves: valid YAML that ends after the sources.
+      writeFileSync(relay.configFile, whole.slice(0, whole.indexOf("targets:")));
+      const refusal = await waitFor(() => relay.lines.find((line) => line.includes("config not reloaded:")), {
+        what: "the refusal",
+      });
+      expect(JSON.parse(refusal)).toMatchObject({
+        level: 40,
+        msg: expect.stringContaining(
+          `the file has no targets and no routes where the running config has 1 target and 1 route, so every webhook would match no route and nothing would be delivered`,
+        ),
+      });
+      expect(refusal).toContain(`ticket-relay reload --force --pid ${relay.pid}`);
+      const atRefusal = deliveredTo("/cut-short").length;
+      await waitFor(() => deliveredTo("/cut-short").length >= atRefusal + 20, { what: "deliveries after the cut" });
+    } finally {
+      await poster.stop();
+    }
+    try {
+      const accepted = [...poster.answers].filter(([, status]) => status === 200).map(([n]) => n);
+      expect(accepted.length).toBe(poster.answers.size);
+      await waitFor(() => deliveredTo("/cut-short").length >= accepted.length, {
+        what: `all ${accepted.length} accepted webhooks delivered (have ${deliveredTo("/cut-short").length})`,
+        timeoutMs: 20_000,
+      });
+      const bodies = deliveredTo("/cut-short").map((request) => request.body);
+      expect(accepted.filter((n) => !bodies.some((body) => body.includes(`"Cat ${n}"`)))).toEqual([]);
+      expect(relay.lines.filter((line) => line.includes("config not reloaded")).length).toBe(1);
+      expect(relay.lines.some((line) => line.includes('"config reloaded"'))).toBe(false);
+    } finally {
+      relay.kill("SIGTERM");
+      await relay.exited;
+    }
+  }, 60_000);
+
+  it("puts a config without routes in force only when told to with ticket-relay reload --force", async () => {
+    const prefix = uniquePrefix();
+    const whole = config(prefix, "/forced");
+    const relay = await startRelayProcess(whole);
+    const refusals = () => relay.lines.filter((line) => line.includes("config not reloaded:")).length;
+    try {
+      writeFileSync(relay.configFile, whole.slice(0, whole.indexOf("routes:")));
+      await waitFor(() => refusals() === 1, { what: "the refusal of the file change" });
+
+      const asked = await runCli(["reload", "--pid", String(relay.pid)]);
+      expect(asked.code).toBe(0);
+      expect(asked.stdout).toContain(`sent SIGHUP to ${relay.pid}`);
+      await waitFor(() => refusals() === 2, { what: "the refusal of the plain reload" });
+      expect(relay.lines.filter((line) => line.includes("config not reloaded:"))[1]).toContain(
+        "the file has no routes where the running config has 1 route",
+      );
+
+      const forced = await runCli(["reload", "--force", "--pid", String(relay.pid)]);
+      expect(forced.code).toBe(0);
+      const reloaded = await waitFor(() => relay.lines.find((line) => line.includes('"config reloaded"')), {
+        what: "the forced reload",
+      });
+      expect(JSON.parse(reloaded)).toMatchObject({ routes: 0, targets: ["crm"] });
+
+      // With no routes in force, none is left to lose: the whole file goes in without force.
+      writeFileSync(relay.configFile, whole);
+      await waitFor(() => relay.lines.filter((line) => line.includes('"config reloaded"')).length === 2, {
+        what: "the reload of the whole file",
+      });
+      expect(refusals()).toBe(2);
+    } finally {
+      relay.kill("SIGTERM");
+      await relay.exited;
+    }
+  }, 60_000);
+
+  it("reads a config file written in pieces only once it has stopped changing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "reload-pieces-"));
+    const file = join(dir, "relay.yaml");
+    const before = config(uniquePrefix(), "/pieces-before");
+    writeFileSync(file, before);
+    const relay = await startTestRelay(before);
+    const logs = new Writable({
+      write(chunk, _encoding, done) {
+        relay.logs.push(String(chunk));
+        done();
+      },
+    });
+    const stopWatching = watchConfig(file, relay, createLogger({ destination: logs }), relay.config, {
+      settleMs: 1500,
+    });
+    try {
+      const after = before.replace("/pieces-before", "/pieces-after");
+      const cuts = [0, after.indexOf("targets:"), after.indexOf("routes:"), after.length];
+      writeFileSync(file, "");
+      // A slow writer: each piece lands 400 ms after the last, and each piece but the last
+      // leaves a valid file with no targets or no routes. The pause is the behaviour under test.
+      for (let i = 1; i < cuts.length; i++) {
+        appendFileSync(file, after.slice(cuts[i - 1], cuts[i]));
+        if (i < cuts.length - 1) await new Promise((resolve) => setTimeout(resolve, 400));
+      }
+      await waitFor(() => relay.logs.some((line) => line.includes('"config reloaded"')), {
+        what: "the reload of the whole file",
+      });
+      expect(relay.logs.filter((line) => line.includes("config not reloaded"))).toEqual([]);
+      const reloads = relay.logs.filter((line) => line.includes('"config reloaded"'));
+      expect(reloads.map((line) => JSON.parse(line).routes)).toEqual([1]);
+      const posted = await fetch(`${relay.url}/webhooks/socialboards?token=t0ken`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: statusChange.replace("Cat is ill", "Cat in pieces"),
+      });
+      expect(posted.status).toBe(200);
+      await waitFor(() => deliveredTo("/pieces-after").length === 1, { what: "a delivery on the new route" });
+    } finally {
+      stopWatching();
+      await relay.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("says which process it could not find when asked to reload one that is not there", async () => {
+    const result = await runCli(["reload", "--pid", "999999999"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      "no process 999999999: is ticket-relay serve running, and is 999999999 its process id?",
+    );
+  });
 
   it("says in one line that its port is taken, and exits 1 instead of running half-started", async () => {
     const taken = createServer();

@@ -1,56 +1,43 @@
-import { watch } from "node:fs";
-import { ConfigError } from "../config/errors.js";
-import { loadConfig } from "../config/load.js";
-import type { Logger } from "../log.js";
-import type { RunningRelay } from "../serve.js";
+import { forcedReloadSignal, reloadSignal } from "../reload.js";
+import { type Command, parseOptions, UsageError } from "./command.js";
 
-/** Editors save in bursts (write, rename, chmod): one reload for a burst. */
-const settleMs = 300;
+export const reload: Command = {
+  name: "reload",
+  help: `Usage: ticket-relay reload --pid PID [--force]
 
-/**
- * Reloads the config on SIGHUP and when its file changes. An invalid file is refused with
- * every problem logged, and the running config keeps serving: a typo in a route must not take
- * the relay down. Returns a function that stops watching.
- */
-export function watchConfig(file: string, relay: RunningRelay, logger: Logger): () => void {
-  let timer: NodeJS.Timeout | undefined;
-  const reload = async (why: string) => {
-    try {
-      const next = await loadConfig(file);
-      const { restartNeededFor } = relay.reload(next);
-      if (restartNeededFor.length > 0) {
-        logger.warn({ sections: restartNeededFor }, "these sections changed and take effect after a restart");
-      }
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      relay.reloadRefused();
-      logger.error(
-        { why, problems: error.problems.length, errors: error.message.split("\n") },
-        "config not reloaded; the running config stays in force",
-      );
+Asks a running serve to load its config file again: it sends SIGHUP to process PID, as
+kill -HUP does. serve reads the file once it has stopped changing, puts a valid one in force and
+refuses an invalid one. It also refuses a file with no routes or no targets where the running
+config has some (a file saved half-way looks like that), and logs how to force it.
+  --pid PID   the serve process (in the Docker image it is 1:
+              docker compose exec relay node bin/ticket-relay.js reload --pid 1)
+  --force     put such a file in force anyway, every route or target gone (sends SIGUSR2)
+Each serve process reads the file itself: with several, send it to each. What serve made of
+it is in serve's log ("config reloaded", or "config not reloaded" and why).`,
+  async run(args) {
+    const { values } = parseOptions(args, { pid: { type: "string" }, force: { type: "boolean", default: false } });
+    if (values.pid === undefined) {
+      throw new UsageError("reload needs --pid PID, the process id of ticket-relay serve (1 in the Docker image)");
     }
-  };
-  const soon = (why: string) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => void reload(why), settleMs);
-  };
-  const onHangup = () => soon("SIGHUP");
-  process.on("SIGHUP", onHangup);
-  // The folder, not the file: an editor that saves by renaming replaces the file watched.
-  let watcher: ReturnType<typeof watch> | undefined;
-  try {
-    const name = file.split("/").pop() ?? file;
-    const folder = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) || "/" : ".";
-    watcher = watch(folder, (_event, changed) => {
-      if (changed === name) soon("file changed");
-    });
-    watcher.on("error", () => undefined);
-  } catch (error) {
-    logger.warn({ err: (error as Error).message }, "cannot watch the config file; reload with SIGHUP");
-  }
-  return () => {
-    clearTimeout(timer);
-    process.off("SIGHUP", onHangup);
-    watcher?.close();
-  };
-}
+    const pid = Number(values.pid);
+    if (!Number.isInteger(pid) || pid <= 0) throw new UsageError(`--pid must be a process id, not "${values.pid}"`);
+    const signal = values.force ? forcedReloadSignal : reloadSignal;
+    try {
+      process.kill(pid, signal);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      console.error(
+        code === "ESRCH"
+          ? `no process ${pid}: is ticket-relay serve running, and is ${pid} its process id?`
+          : code === "EPERM"
+            ? `not allowed to signal process ${pid}: run this as the user that runs ticket-relay serve`
+            : `could not signal process ${pid}: ${(error as Error).message}`,
+      );
+      return 1;
+    }
+    console.log(
+      `sent ${signal} to ${pid}${values.force ? " (forced)" : ""}: it loads its config file once the file has stopped changing; its log says "config reloaded", or why not`,
+    );
+    return 0;
+  },
+};

@@ -1,10 +1,10 @@
 import { resolveConfigPath } from "../config/load.js";
 import { createLogger } from "../log.js";
 import { type EmbeddedRedis, embedded, startEmbeddedRedis } from "../redis/embedded.js";
+import { watchConfig } from "../reload.js";
 import { type RunningRelay, StartupError, startRelay } from "../serve.js";
 import type { Command } from "./command.js";
 import { loadOrReport } from "./load-config.js";
-import { watchConfig } from "./reload.js";
 import { parseSharedOptions } from "./shared-options.js";
 
 /**
@@ -20,9 +20,11 @@ export const serve: Command = {
 Runs the relay. all (the default) is ingest and workers in one process; ingest receives
 webhooks (and serves the admin API when admin.token is set); worker routes and delivers.
 On SIGTERM or SIGINT it finishes what is in flight and exits 0; a second signal exits at once.
-On SIGHUP, and whenever the config file changes, it loads the file again: a valid one is put in
-force at once (sources, routes, targets, retry), an invalid one is logged and the running config
-kept.
+On SIGHUP, and whenever the config file changes, it loads the file again once the file has
+stopped changing (500 ms): a valid one is put in force at once (sources, routes, targets, retry);
+an invalid one, or one with no routes or no targets where the running config has some, is
+logged and the running config kept. SIGUSR2 (ticket-relay reload --force) puts the latter in
+force too.
 Logs are JSON lines, or lines for people when stdout is a terminal or with --pretty.`,
   async run(args) {
     // --pretty is serve's own; the other options are those serve shares with check.
@@ -51,7 +53,7 @@ Logs are JSON lines, or lines for people when stdout is a terminal or with --pre
       console.error(error.message);
       return 1;
     }
-    const stopWatching = watchConfig(file, relay, logger);
+    const stopWatching = watchConfig(file, relay, logger, config);
 
     // Finish what is in flight, then exit: intake stops, workers finish the jobs in hand (each
     // bounded by its target's timeout) and take no new ones.

@@ -5,6 +5,8 @@ Commands:
   serve [--config FILE] [--role all|ingest|worker]   run the relay (default role: all)
   check [--strict] [--config FILE]                   validate the config and exit; --strict also
                                                      fails on warnings (unreachable routes …)
+  reload --pid PID [--force]                         have a running serve load its config again;
+                                                     --force even one with no routes or targets
   try [EVENT] [--source ID] [--url BASE] [--wait 15s] [--json]
                                                      post a sample webhook to the running relay
                                                      and follow it to its targets
