@@ -1,6 +1,7 @@
 import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import type { OpenSpoolFile } from "./segment-files.js";
 
 /**
  * How far the spool has been drained into Redis: every record before `offset` in segment
@@ -19,6 +20,11 @@ export interface SpoolPosition {
  * with the higher generation. Lagging behind is safe (records are added to Redis again and
  * recognised there by their receipt id); running ahead would lose records, so the position is
  * written only after Redis answered.
+ *
+ * Both slots are written out when the file is opened, so the file holds its disk space from
+ * then on and every commit overwrites bytes already allocated: draining needs no new space, and
+ * a disk filled by the spool's own segments cannot stop the drain that frees it. (A
+ * copy-on-write filesystem, btrfs or ZFS, needs space for any write; keep headroom there.)
  */
 export class CommittedOffset {
   #generation: number;
@@ -33,15 +39,25 @@ export class CommittedOffset {
     this.#position = position;
   }
 
-  static async open(dir: string): Promise<CommittedOffset> {
-    const handle = await open(join(dir, "committed"), "a+");
-    const bytes = Buffer.alloc(slotBytes * 2);
-    await handle.read(bytes, 0, bytes.length, 0);
+  static async open(dir: string, openFile: OpenSpoolFile = open): Promise<CommittedOffset> {
+    const path = join(dir, "committed");
+    const handle = await openFile(path, "a+");
+    const bytes = Buffer.alloc(fileBytes);
+    const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0);
     const slots = [readSlot(bytes.subarray(0, slotBytes)), readSlot(bytes.subarray(slotBytes))];
     const newest = slots.filter((slot) => slot !== undefined).sort((a, b) => b.generation - a.generation)[0];
     await handle.close();
     // "a+" appends whatever position is given; slots are written in place, so reopen as r+.
-    const writable = await open(join(dir, "committed"), "r+");
+    const writable = await openFile(path, "r+");
+    try {
+      if (bytesRead < fileBytes) await reserve(writable, bytes);
+    } catch (error) {
+      await writable.close();
+      throw new Error(
+        `cannot reserve the spool's committed file ${path} (${fileBytes} bytes): ${(error as Error).message}; free space on the spool's disk and start again`,
+        { cause: error },
+      );
+    }
     return new CommittedOffset(writable, newest?.generation ?? 0, newest?.position ?? { segment: 0, offset: 0 });
   }
 
@@ -70,6 +86,19 @@ export class CommittedOffset {
 }
 
 const slotBytes = 32;
+const fileBytes = slotBytes * 2;
+
+/**
+ * Writes the whole file, the bytes it already had and zeros after them (a zeroed slot reads as
+ * empty), and fsyncs it: the disk space of both slots is taken now.
+ */
+async function reserve(handle: FileHandle, bytes: Buffer): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) {
+    written += (await handle.write(bytes, written, bytes.length - written, written)).bytesWritten;
+  }
+  await handle.datasync();
+}
 
 function readSlot(slot: Buffer): { generation: number; position: SpoolPosition } | undefined {
   if (slot.readUInt32BE(20) !== crc32(slot.subarray(0, 20))) return undefined;

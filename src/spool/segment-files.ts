@@ -1,4 +1,4 @@
-import { type FileHandle, open, readdir, stat } from "node:fs/promises";
+import { type FileHandle, open, readdir, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { segmentHeaderBytes, segmentMagic } from "./record-format.js";
 
@@ -13,6 +13,12 @@ export interface SegmentFile {
   /** Bytes in the file, its header included. */
   size: number;
 }
+
+/**
+ * How the spool opens the files it writes (segments and the committed position): node's `open`,
+ * or in a test one whose disk fills up, since a full disk is what these files must survive.
+ */
+export type OpenSpoolFile = (path: string, flags: "a+" | "r+" | "wx") => Promise<FileHandle>;
 
 const segmentPattern = /^segment-(\d{12})\.spool$/;
 
@@ -34,17 +40,22 @@ export async function listSegments(dir: string): Promise<SegmentFile[]> {
 
 /**
  * Creates segment `seq` with its header, both on disk before it is used: the file's own
- * fsync comes with the first records, the directory's fsync makes the new name durable.
+ * fsync comes with the first records, the directory's fsync makes the new name durable. A
+ * segment that cannot be created (a full disk) is removed again: each refused write would
+ * otherwise leave an empty file behind.
  */
-export async function createSegment(dir: string, seq: number): Promise<FileHandle> {
-  const handle = await open(segmentPath(dir, seq), "wx");
+export async function createSegment(dir: string, seq: number, openFile: OpenSpoolFile = open): Promise<FileHandle> {
+  const path = segmentPath(dir, seq);
+  const handle = await openFile(path, "wx");
   try {
     await handle.write(segmentMagic, 0, segmentMagic.length, 0);
     await handle.datasync();
     await fsyncDirectory(dir);
     return handle;
   } catch (error) {
-    await handle.close();
+    await handle.close().catch(() => undefined);
+    // If even this fails, the next start deletes the header-less file (spool.ts, #recover).
+    await unlink(path).catch(() => undefined);
     throw error;
   }
 }

@@ -33,6 +33,7 @@ export class SpoolDrainer {
   readonly #unsubscribe: () => void;
   readonly #onReady = () => this.#wake?.();
   readonly #warn: (error: Error) => void;
+  readonly #warnDisk: (error: Error) => void;
   readonly #batchSize: number;
   readonly #addTimeoutMs: number;
 
@@ -46,6 +47,11 @@ export class SpoolDrainer {
     this.#batchSize = options.batchSize ?? 500;
     this.#addTimeoutMs = options.addTimeoutMs ?? 10_000;
     this.#warn = throttledWarning(logger, "spool: Redis did not take spooled webhooks; trying again", 10_000);
+    this.#warnDisk = throttledWarning(
+      logger,
+      "spool: cannot record on disk how far the spool is drained; the batch is stored again (Redis recognises it by receipt id) and the spool's disk tried again",
+      10_000,
+    );
     this.#unsubscribe = spool.onAppended(() => this.#wake?.());
     redis.on("ready", this.#onReady);
   }
@@ -91,12 +97,19 @@ export class SpoolDrainer {
         const batch = records.slice(start, start + this.#batchSize);
         try {
           await answerWithin(this.stream.storeAll(this.#webhooksOf(batch)), this.#addTimeoutMs);
-          await this.spool.drained(batch);
-          failures = 0;
         } catch (error) {
           this.#warn(error as Error);
           failures += 1;
           await this.#pause(pauseAfterRedisFailures(failures));
+          break;
+        }
+        failures = 0;
+        try {
+          await this.spool.drained(batch);
+        } catch (error) {
+          // Redis holds the batch; only the disk failed. Said as such, not as Redis being away.
+          this.#warnDisk(error as Error);
+          await this.#pause(1000);
           break;
         }
       }

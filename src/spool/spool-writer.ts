@@ -1,6 +1,6 @@
 import type { FileHandle } from "node:fs/promises";
 import { encodeRecord } from "./record-format.js";
-import { createSegment } from "./segment-files.js";
+import { createSegment, type OpenSpoolFile } from "./segment-files.js";
 
 /** Where an appended record ended up. */
 export interface AppendedRecord {
@@ -41,6 +41,7 @@ export class SpoolWriter {
       onDurable: (count: number, bytes: number) => void;
       /** Called when a new segment file is created. */
       onSegment: (seq: number) => void;
+      openFile?: OpenSpoolFile;
     },
   ) {
     this.#nextSeq = options.firstSeq;
@@ -104,15 +105,27 @@ export class SpoolWriter {
     this.#pending = [];
     if (batch.length === 0) return;
     const bytes = batch.reduce((sum, append) => sum + append.record.length, 0);
+    let writeUndone = false;
     try {
       const active = await this.#segmentWithRoom();
       const start = active.size;
       let written = 0;
       const buffer =
         batch.length === 1 ? (batch[0] as PendingAppend).record : Buffer.concat(batch.map((a) => a.record));
-      while (written < buffer.length) {
-        const { bytesWritten } = await active.handle.write(buffer, written, buffer.length - written, start + written);
-        written += bytesWritten;
+      try {
+        while (written < buffer.length) {
+          const { bytesWritten } = await active.handle.write(buffer, written, buffer.length - written, start + written);
+          written += bytesWritten;
+        }
+      } catch (error) {
+        // A write the disk refused (ENOSPC: full) is cut back off, which needs no space: the
+        // segment again ends at its last durable record and takes the next records, where a new
+        // segment per refused write would leave a file behind each time.
+        writeUndone = await active.handle.truncate(start).then(
+          () => true,
+          () => false,
+        );
+        throw error;
       }
       await active.handle.datasync();
       active.size += buffer.length;
@@ -127,11 +140,14 @@ export class SpoolWriter {
     } catch (error) {
       this.#pendingBytes -= bytes;
       this.#unanswered -= batch.length;
-      // After a failed write or fsync the file's tail is unknown: later records go to a new
-      // segment, and the reader skips whatever half-record this one ends with.
-      const broken = this.#active;
-      this.#active = undefined;
-      await broken?.handle.close().catch(() => undefined);
+      // After a failed fsync (or a failed write not cut back off) the file's tail is unknown:
+      // later records go to a new segment, and the reader skips whatever half-record this one
+      // ends with.
+      if (!writeUndone) {
+        const broken = this.#active;
+        this.#active = undefined;
+        await broken?.handle.close().catch(() => undefined);
+      }
       for (const append of batch) append.reject(error as Error);
     }
   }
@@ -145,7 +161,7 @@ export class SpoolWriter {
     }
     const seq = this.#nextSeq;
     this.#nextSeq += 1;
-    const handle = await createSegment(this.dir, seq);
+    const handle = await createSegment(this.dir, seq, this.options.openFile);
     const created = { seq, handle, size: (await handle.stat()).size };
     this.#active = created;
     this.options.onSegment(seq);

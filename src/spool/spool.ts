@@ -1,8 +1,8 @@
-import { mkdir, stat, unlink } from "node:fs/promises";
+import { mkdir, open, stat, unlink } from "node:fs/promises";
 import type { Logger } from "../log.js";
 import { CommittedOffset, type SpoolPosition } from "./committed-offset.js";
 import { decodeRecords, type SkippedBytes, type SpoolRecord, segmentHeaderBytes } from "./record-format.js";
-import { hasSegmentHeader, listSegments, readSegmentRange, segmentPath } from "./segment-files.js";
+import { hasSegmentHeader, listSegments, type OpenSpoolFile, readSegmentRange, segmentPath } from "./segment-files.js";
 import { SpoolDirectoryLock } from "./spool-lock.js";
 import { SpoolWriter } from "./spool-writer.js";
 
@@ -16,6 +16,8 @@ export interface SpoolSettings {
   maxBytes: number;
   /** Past this a segment takes no more records (default 8 MB, or an eighth of maxBytes if smaller). */
   segmentBytes?: number;
+  /** How the spool's files are opened for writing (node's `open`); tests pass a disk that fills up. */
+  openFile?: OpenSpoolFile;
 }
 
 /** Records in the spool that are not yet in Redis. */
@@ -55,6 +57,7 @@ export class Spool {
     this.#writer = new SpoolWriter(settings.dir, {
       firstSeq,
       segmentBytes: settings.segmentBytes,
+      openFile: settings.openFile,
       onSegment: (seq) => {
         this.#segments.push(seq);
         this.#diskBytes += segmentHeaderBytes;
@@ -75,11 +78,12 @@ export class Spool {
     await mkdir(settings.dir, { recursive: true });
     const lock = await SpoolDirectoryLock.take(settings.dir);
     try {
-      const committed = await CommittedOffset.open(settings.dir);
+      const openFile = settings.openFile ?? open;
+      const committed = await CommittedOffset.open(settings.dir, openFile);
       const segments = await listSegments(settings.dir);
       const last = segments.at(-1)?.seq ?? 0;
       const firstSeq = Math.max(last + 1, committed.position.segment);
-      const spool = new Spool({ ...settings, segmentBytes }, committed, lock, logger, firstSeq);
+      const spool = new Spool({ ...settings, segmentBytes, openFile }, committed, lock, logger, firstSeq);
       await spool.#recover(segments);
       return spool;
     } catch (error) {
