@@ -44,6 +44,7 @@ export function watchConfig(
   let pending: Request | undefined;
   let timer: NodeJS.Timeout | undefined;
   let busy = false;
+  let stopped = false;
   /** The file as last seen; it must look the same one settle window later to be read. */
   let seen = fileVersion(file);
 
@@ -53,12 +54,13 @@ export function watchConfig(
   };
   const ask = (request: Request) => {
     // A forced reload stays forced when a file change joins it before it runs.
-    pending = { why: pending?.why ?? request.why, force: (pending?.force ?? false) || request.force };
+    const force = (pending?.force ?? false) || request.force;
+    pending = { why: request.force || !pending ? request.why : pending.why, force };
     seen = fileVersion(file);
     later();
   };
   const look = async () => {
-    if (!pending) return;
+    if (!pending || stopped) return;
     if (busy) return later();
     const now = await fileVersionNow(file);
     if (now !== seen) {
@@ -70,6 +72,7 @@ export function watchConfig(
       const next = await readConfig(file);
       // Changed while it was read: what was parsed may be half of it; read it again once settled.
       if ((await fileVersionNow(file)) !== now) return ask(pending);
+      if (stopped) return; // the relay is closing: a reload now would rebuild what it closes
       const request = pending;
       pending = undefined;
       if (next instanceof ConfigError) return refuseInvalid(next, request);
@@ -117,6 +120,7 @@ export function watchConfig(
     logger.warn({ err: error }, "cannot watch the config file; reload with SIGHUP (ticket-relay reload)");
   }
   return () => {
+    stopped = true;
     clearTimeout(timer);
     process.off(reloadSignal, onHangup);
     process.off(forcedReloadSignal, onForced);
