@@ -23,6 +23,12 @@ export interface Message {
    */
   templated?: { title?: string; text?: string };
   /**
+   * Set when the delivery's template failed and this is the default message in its place
+   * (messages/templates.ts): a value the pipeline counts on every delivery, while the log
+   * names each template's first failure only.
+   */
+  templateFailure?: TemplateFailure;
+  /**
    * A last small line that says where the message came from (`via ticket-relay · route
    * pending-to-support`): set per delivery (queue/delivery/delivery-message.ts), so renderers stay pure.
    */
@@ -67,4 +73,10 @@ export interface DigestEntry {
   /** The event without the platform's payload (`raw` is null), which a digest never shows. */
   event: RelayEvent;
   route: string;
+}
+
+/** A template that failed at delivery: its config key, and why. */
+export interface TemplateFailure {
+  template: string;
+  reason: string;
 }

@@ -1,5 +1,5 @@
 import { Liquid, LiquidError, type Template, UndefinedVariableError, type Variable } from "liquidjs";
-import type { Message } from "./message.js";
+import type { Message, TemplateFailure } from "./message.js";
 import { escapeMrkdwn } from "./slack.js";
 import {
   completeVariables,
@@ -198,17 +198,13 @@ export interface TemplateDelivery {
   notice?: string;
 }
 
-/** A template that failed at delivery: its config key, and why. */
-export interface TemplateFailure {
-  template: string;
-  reason: string;
-}
+export type { TemplateFailure } from "./message.js";
 
 export interface MessageTemplates {
   /**
    * The message with the delivery's template applied, or unchanged when there is none. A
-   * template that fails leaves the default message; `warn` hears of each template's first
-   * failure.
+   * template that fails leaves the default message, marked with `templateFailure` each time
+   * (for the fallback metric); `warn` hears of each template's first failure only (for the log).
    */
   apply(message: Message, delivery: TemplateDelivery, warn?: (failure: TemplateFailure) => void): Message;
 }
@@ -276,12 +272,12 @@ export function compileTemplates(settings: TemplateSettings): MessageTemplates {
         }
         return { ...message, templated };
       } catch (error) {
-        const key = part?.key ?? "template";
-        if (warn && !warned.has(key)) {
-          warned.add(key);
-          warn({ template: key, reason: reasonOf(error) });
+        const failure = { template: part?.key ?? "template", reason: reasonOf(error) };
+        if (warn && !warned.has(failure.template)) {
+          warned.add(failure.template);
+          warn(failure);
         }
-        return message;
+        return { ...message, templateFailure: failure };
       }
     },
   };

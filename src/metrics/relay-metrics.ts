@@ -23,6 +23,8 @@ export interface DeliveryRecorder {
   delivered(target: string, receivedAt: string): void;
   retried(target: string): void;
   deadLettered(target: string): void;
+  /** Its template failed and the default message was sent instead (the log says so once per template). */
+  templateFellBack(target: string, route: string): void;
 }
 
 export type ReloadResult = "ok" | "refused";
@@ -105,6 +107,12 @@ export function createRelayMetrics(options: {
     help: "Time from the relay accepting a webhook to the target accepting its delivery, retries included, by target.",
     labelNames: ["target"] as const,
     buckets: deliveryBuckets,
+    registers,
+  });
+  const templateFallbacks = new Counter({
+    name: `${prefix}template_fallbacks_total`,
+    help: "Deliveries sent with the default message because their template failed, by target and route (the log names each template's first failure).",
+    labelNames: ["target", "route"] as const,
     registers,
   });
   const reloads = new Counter({
@@ -196,6 +204,7 @@ export function createRelayMetrics(options: {
       },
       retried: (target) => deliveries.inc({ target, outcome: "retried" }),
       deadLettered: (target) => deliveries.inc({ target, outcome: "dead_lettered" }),
+      templateFellBack: (target, route) => templateFallbacks.inc({ target, route }),
     },
     reloads: (result) => reloads.inc({ result }),
   };
