@@ -233,7 +233,7 @@ async function startIngest(
   };
   let http: Awaited<ReturnType<typeof listen>>;
   try {
-    http = await listen(app.callback(), config.server.port, config.server.host);
+    http = await listen(app.callback(), config.server.port, config.server.host, config.server);
   } catch (error) {
     await closeStores();
     throw new StartupError(listenFailure(error as NodeJS.ErrnoException, config));

@@ -45,6 +45,10 @@ describe("config", () => {
       host: "0.0.0.0",
       bodyLimit: 1024 * 1024,
       maxEventsPerWebhook: 1000,
+      maxBodyBytesInFlight: 64 * 1024 * 1024,
+      maxConnections: 1024,
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
     });
     expect(config.workers).toEqual({
       concurrency: 50,

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectRaw } from "./support/raw-http.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { connectRaw, type RawConnection } from "./support/raw-http.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { waitFor } from "./support/wait.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
 
@@ -107,3 +108,102 @@ sources:
     connection.socket.destroy();
   });
 });
+
+/**
+ * server.maxConnections, headersTimeout and requestTimeout, as configured: Node looks for
+ * requests past their timeouts only every connectionsCheckingInterval (30 s unless set).
+ */
+describe("connections past the configured limits and timeouts", () => {
+  let redis: RedisServer;
+  let limited: TestRelay;
+  let impatient: TestRelay;
+  const open: RawConnection[] = [];
+
+  const start = (server: string) =>
+    startTestRelay(
+      `
+server: ${server}
+redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
+sources:
+  socialboards: { type: socialboards, verifyToken: "verify-secret", urlToken: "url-secret" }
+`,
+      { role: "ingest" },
+    );
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    limited = await start("{ maxConnections: 4 }");
+    // The whole body budget fits one body, so a body held open shows whether it is given back.
+    impatient = await start("{ headersTimeout: 1s, requestTimeout: 2s, bodyLimit: 1mb, maxBodyBytesInFlight: 1mb }");
+  });
+
+  afterEach(() => {
+    for (const connection of open.splice(0)) connection.socket.destroy();
+  });
+
+  afterAll(async () => {
+    await limited?.close();
+    await impatient?.close();
+    await redis?.stop();
+  });
+
+  const connect = async (relay: TestRelay) => {
+    const connection = await connectRaw(relay.url);
+    open.push(connection);
+    return connection;
+  };
+  const acceptsAWebhook = (relay: TestRelay) =>
+    waitFor(
+      async () => {
+        const response = await fetch(`${relay.url}/webhooks/socialboards?token=url-secret`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: statusChange,
+        });
+        return response.status === 200;
+      },
+      { what: "a webhook answered 200" },
+    );
+
+  it("closes a connection past server.maxConnections unanswered, and serves again once one is gone", async () => {
+    const four = [await connect(limited), await connect(limited), await connect(limited), await connect(limited)];
+    const fifth = await connect(limited);
+
+    expect(await fifth.closedWithin(promptlyMs)).toBeLessThan(promptlyMs);
+    expect(fifth.received()).toBe("");
+    four[0]?.socket.destroy();
+    await acceptsAWebhook(limited);
+  });
+
+  it("cuts a half-sent header block with 408 within headersTimeout, not at Node's 30-second check", async () => {
+    const connection = await connect(impatient);
+    connection.write("POST /webhooks/socialboards HTTP/1.1\r\nHost: relay\r\nContent-Ty");
+
+    const closedAfterMs = await connection.closedWithin(10_000);
+    expect(closedAfterMs).toBeGreaterThan(800);
+    // 1 s, the check's tenth of it, and room for a busy machine.
+    expect(closedAfterMs).toBeLessThan(2000);
+    expect(connection.received()).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it("cuts a stalled body with 408 within requestTimeout and gives its share of the body budget back", async () => {
+    const connection = await connect(impatient);
+    connection.write(head("/webhooks/socialboards?token=url-secret", `Content-Length: ${1024 * 1024}\r\n`));
+    connection.write('{"CommunityName":"a"');
+    await waitFor(async () => (await postStatusChange(impatient)) === 503, { what: "the budget to be held" });
+
+    const closedAfterMs = await connection.closedWithin(10_000);
+    expect(closedAfterMs).toBeLessThan(3000);
+    expect(connection.received()).toMatch(/^HTTP\/1\.1 408 /);
+    await acceptsAWebhook(impatient);
+  });
+});
+
+async function postStatusChange(relay: TestRelay): Promise<number> {
+  const response = await fetch(`${relay.url}/webhooks/socialboards?token=url-secret`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: statusChange,
+  });
+  return response.status;
+}

@@ -277,6 +277,31 @@ export const configSchema = z.strictObject({
       bodyLimit: size.default(1024 * 1024),
       /** Events one webhook may carry; each fans out to its own deliveries, so one POST cannot make thousands. */
       maxEventsPerWebhook: wholeNumber.pipe(z.number().min(1, "must be a positive whole number")).default(1000),
+      /**
+       * Body bytes held at once across all requests; past it a webhook gets 503 and Retry-After
+       * (http/body-budget.ts). 64 bodies of the default 1 MB limit, or thousands of ordinary
+       * few-KB webhooks, while 600 stalled 1 MB senders can no longer take 540 MB.
+       */
+      maxBodyBytesInFlight: size.default(64 * 1024 * 1024),
+      /**
+       * Connections open at once; more are closed as they arrive. Platforms send over a few
+       * keep-alive connections; this bounds sockets and file descriptors, not throughput.
+       */
+      maxConnections: wholeNumber.pipe(z.number().min(1, "must be a positive whole number")).default(1024),
+      /** A header block not complete after this long is answered 408 and its connection cut. */
+      headersTimeout: duration.pipe(z.number().min(100, "must be at least 100ms")).default(10_000),
+      /** A request (headers and body) not received in full after this long is answered 408 and cut. */
+      requestTimeout: duration.pipe(z.number().min(100, "must be at least 100ms")).default(30_000),
+    })
+    // Node refuses to start a server whose header timeout outlasts its request timeout.
+    .refine((server) => server.headersTimeout <= server.requestTimeout, {
+      message: "headersTimeout must not be longer than requestTimeout",
+      path: ["headersTimeout"],
+    })
+    // A budget smaller than one allowed body would answer every body of that size 503 for ever.
+    .refine((server) => server.maxBodyBytesInFlight >= server.bodyLimit, {
+      message: "maxBodyBytesInFlight must be at least bodyLimit: a body of bodyLimit must fit",
+      path: ["maxBodyBytesInFlight"],
     })
     .prefault({}),
   /** One Redis, a Cluster or a Sentinel-watched primary (config/redis-schema.ts). */

@@ -1,5 +1,6 @@
+import type { IncomingMessage } from "node:http";
 import type { Context } from "koa";
-import getRawBody from "raw-body";
+import { type BodyShare, bodyShareOf } from "./body-budget.js";
 import { maxJsonDepth, nestsDeeperThan } from "./json-depth.js";
 
 /** A request the HTTP layer refuses; its status and message become the JSON error answer. */
@@ -14,23 +15,77 @@ export class HttpError extends Error {
   }
 }
 
+/** Seconds a sender refused for want of body budget is asked to wait: held bodies finish or time out. */
+const budgetRetryAfterSeconds = 5;
+
 /**
  * Reads the exact bytes of a JSON request, refusing anything over `limit` before it is all in
  * memory. The bytes are returned as they came, because signatures are computed over them.
  * With `anyContentType`, the Content-Type header is not looked at: the parse decides.
+ *
+ * The bytes count against the server's body budget (http/body-budget.ts): a declared length is
+ * taken before any byte is read, so a body that cannot fit is refused before it is buffered;
+ * a chunked body is counted as its chunks arrive. The server gives the share back when the
+ * request ends, however it ends.
  */
 export async function readJsonBody(ctx: Context, limit: number, anyContentType = false): Promise<Buffer> {
   if (!anyContentType && !ctx.is("application/json", "+json")) {
     throw new HttpError(415, "send the webhook as JSON (Content-Type: application/json)");
   }
-  try {
-    return await getRawBody(ctx.req, { limit, length: ctx.request.length });
-  } catch (error) {
-    const { type, status } = error as { type?: string; status?: number };
-    if (type === "entity.too.large") throw new HttpError(413, `body is larger than the ${limit}-byte limit`);
-    throw new HttpError(status && status < 500 ? status : 400, "could not read the request body");
-  }
+  const declared = ctx.request.length;
+  if (declared !== undefined && declared > limit) throw tooLarge(limit);
+  const share = bodyShareOf(ctx.req);
+  if (declared !== undefined && share && !share.take(declared)) throw overBudget();
+  return readBytes(ctx.req, limit, declared, declared === undefined ? share : undefined);
 }
+
+/** Collects the body, counting each chunk against `share` when one is given (a body of no declared length). */
+function readBytes(
+  request: IncomingMessage,
+  limit: number,
+  declared: number | undefined,
+  share: BodyShare | undefined,
+): Promise<Buffer> {
+  if (!request.readable) return Promise.reject(unreadable());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const stop = (error: HttpError | undefined) => {
+      request.off("data", onData);
+      request.off("end", onEnd);
+      request.off("error", onError);
+      request.off("close", onClose);
+      if (!error) return resolve(Buffer.concat(chunks, received));
+      // Nothing more is read: the answer says Connection: close (http/connection.ts).
+      request.pause();
+      chunks.length = 0;
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limit) return stop(tooLarge(limit));
+      if (share && !share.take(chunk.length)) return stop(overBudget());
+      chunks.push(chunk);
+    };
+    // Node's parser never passes more than the declared length on; fewer means the sender quit.
+    const onEnd = () => stop(declared !== undefined && received !== declared ? unreadable() : undefined);
+    const onError = () => stop(unreadable());
+    const onClose = () => stop(unreadable());
+    request.on("data", onData);
+    request.once("end", onEnd);
+    request.once("error", onError);
+    request.once("close", onClose);
+  });
+}
+
+const tooLarge = (limit: number) => new HttpError(413, `body is larger than the ${limit}-byte limit`);
+const unreadable = () => new HttpError(400, "could not read the request body");
+const overBudget = () =>
+  new HttpError(
+    503,
+    "too many request bodies are being received at once (server.maxBodyBytesInFlight); send it again shortly",
+    { "Retry-After": String(budgetRetryAfterSeconds) },
+  );
 
 /**
  * JSON is UTF-8 (RFC 8259). Decoding leniently would turn bytes that are not into U+FFFD and
