@@ -138,6 +138,32 @@ routes:
     expect(request?.json).toMatchObject({ event: { type: "opened" }, payload: { issue: { number: 7 } } });
   });
 
+  it("stores an X-Hub-Signature-256 body sent twice once, as GitHub-style senders resend the same body", async () => {
+    const body = '{"action":"closed","issue":{"number":8}}';
+    expect(await (await post("github", body, hubHeaders(body))).json()).toEqual({
+      accepted: 1,
+      receipt: expect.any(String),
+    });
+    // Upper-case hex is the same signature, so the same message.
+    const resent = {
+      "x-hub-signature-256": hubHeaders(body)["x-hub-signature-256"].toUpperCase().replace("SHA256=", "sha256="),
+    };
+    for (const headers of [hubHeaders(body), resent]) {
+      const retry = await post("github", body, headers);
+      expect(retry.status).toBe(200);
+      expect(await retry.json()).toEqual({ accepted: 0, duplicate: true });
+    }
+
+    // Another body is another message: delivered, after the first and with no copy of it.
+    const other = '{"action":"reopened","issue":{"number":8}}';
+    expect(await (await post("github", other, hubHeaders(other))).json()).toMatchObject({ accepted: 1 });
+    await sink.waitForRequests(2);
+    expect(sink.requests.map((r) => (r.json as { event: { type: string } }).event.type).sort()).toEqual([
+      "closed",
+      "reopened",
+    ]);
+  });
+
   it("keeps a message without a type at the configured path, routed as unknown", async () => {
     const body = JSON.stringify({ kind: "something-new" });
     expect(await (await post("billing", body, standardHeaders(body))).json()).toEqual({

@@ -12,6 +12,9 @@ import type { Authentication } from "../source.js";
  *
  * `X-Hub-Signature-256` (GitHub and many others): `sha256=<hex>` HMAC-SHA256 of the body with
  * the secret as-is. It proves who sent the body, not when: a captured request can be replayed.
+ * Such senders resend a delivery with the same body (GitHub's redeliver), and the scheme has no
+ * id, so the signature is the message's id: ingest stores one signed body once (24 h), as it
+ * does a Standard Webhooks id, and a retry or a replay is acknowledged as a duplicate.
  */
 export type SignatureScheme = "standard-webhooks" | "x-hub-signature-256";
 
@@ -69,7 +72,9 @@ export function verifyHubSignature(secret: string, headers: IncomingHttpHeaders,
   if (!signature?.startsWith("sha256=")) return missingHubSignature;
   const expected = createHmac("sha256", secret).update(body).digest();
   const received = Buffer.from(signature.slice("sha256=".length), "hex");
-  return sameBytes(expected, received) ? { ok: true } : { ok: false, error: "X-Hub-Signature-256 does not match" };
+  if (!sameBytes(expected, received)) return { ok: false, error: "X-Hub-Signature-256 does not match" };
+  // The signature as computed, not as received: upper-case hex must not make a second id.
+  return { ok: true, messageId: `sha256=${expected.toString("hex")}` };
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
