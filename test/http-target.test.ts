@@ -26,6 +26,7 @@ const configFor = (url: string, extra: Partial<HttpTargetConfig> = {}): HttpTarg
   method: "POST",
   headers: {},
   timeout: 2000,
+  concurrency: 10,
   allowPrivateNetwork: true,
   signingSecret: undefined,
   ...extra,

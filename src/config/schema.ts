@@ -95,9 +95,18 @@ const noHttpTemplate = z
   .never({ error: "HTTP targets send JSON (docs/targets/http.md) and take no template" })
   .optional();
 
+/**
+ * Deliveries sent to one target at once, across every worker process, unless the target says
+ * otherwise: a slow or failing receiver then holds at most this many of the workers' slots
+ * (workers.concurrency, 50 per process), and the others' deliveries go on beside it.
+ */
+export const defaultTargetConcurrency = 10;
+
 /** Keys every kind of target has. */
 const targetCommon = {
   retry: retryOverride,
+  /** Sends to this target at once, across all workers (queue/delivery/target-slots.ts). */
+  concurrency: wholeNumber.pipe(z.number().min(1).max(1000)).default(defaultTargetConcurrency),
   /** Another target's id: a delivery that gives up here is sent there once, saying why. */
   fallback: z.string().optional(),
   /** `dropStale`: drop an event older than one already delivered for its ticket (config/ordering-schema.ts). */

@@ -64,6 +64,12 @@ export function relayKeys(prefix: string) {
      */
     ticketOrder: (targetId: string, conversationKey: string) => `${prefix}:order:${targetId}:${conversationKey}`,
     /**
+     * The deliveries one target is sending now, across workers, at most its `concurrency`
+     * (queue/delivery/target-slots.ts): a sorted set of holders by lease end; `:waiting`, the
+     * deliveries in line for a slot, and `:woken`, those in line already woken.
+     */
+    targetSlots: (targetId: string) => `${prefix}:slots:${targetId}`,
+    /**
      * Pacing of one pace key, e.g. a Slack channel (queue/delivery/pacing.ts): a hash of the next free
      * moment and when the last delivery went; `:held`, a sorted set of the deliveries waiting
      * for the moment they were given.

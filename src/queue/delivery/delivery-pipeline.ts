@@ -9,6 +9,7 @@ import type { DeliveryJob } from "../jobs.js";
 import { triesIncludingThis } from "../worker-settings.js";
 import type { ConversationStates } from "./conversation-state.js";
 import { deliveryMessage } from "./delivery-message.js";
+import type { DeliverySlots } from "./delivery-slots.js";
 import type { DeliveryTurns } from "./delivery-turn.js";
 import { type Digests, sendDelivery } from "./digests.js";
 import { judgeFailure } from "./failure-verdict.js";
@@ -27,6 +28,8 @@ export interface PipelineDeps {
   conversations?: ConversationStates;
   /** When each delivery goes: after its conversation's earlier events, at its target's pace. */
   turns?: DeliveryTurns;
+  /** At most `concurrency` sends to one target at once, across workers (queue/delivery/delivery-slots.ts). */
+  slots: DeliverySlots;
   /** Holds or drops deliveries to muted targets and routes (`ticket-relay mute`). */
   mutes?: MuteHold;
   fallbacks: Fallbacks;
@@ -105,6 +108,8 @@ export function deliveryPipeline(deps: PipelineDeps) {
       return turn.dropped;
     }
 
+    // The last wait: a slot among the target's `concurrency`, held until the send is over.
+    await deps.slots.take(job, token);
     let receipt: DeliveryReceipt;
     try {
       const message = deliveryMessage(job.data, deps.templates(), ({ template, reason }) =>
@@ -115,14 +120,18 @@ export function deliveryPipeline(deps: PipelineDeps) {
       );
       const conversation = conversationOf(event);
       const state = conversation && deps.conversations?.scopedTo(targetId, conversation);
-      receipt = await sendDelivery(target, job.data, message, {
-        deliveryId,
-        attempt,
-        route,
-        event,
-        state,
-        late: turn.late,
-      });
+      try {
+        receipt = await sendDelivery(target, job.data, message, {
+          deliveryId,
+          attempt,
+          route,
+          event,
+          state,
+          late: turn.late,
+        });
+      } finally {
+        await deps.slots.release(job);
+      }
     } catch (error) {
       await deps.turns?.rateLimited(job, token, target, error);
       const verdict = judgeFailure(error, job);

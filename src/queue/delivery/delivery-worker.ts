@@ -1,5 +1,5 @@
 import { Worker } from "bullmq";
-import type { Config } from "../../config/schema.js";
+import { type Config, defaultTargetConcurrency } from "../../config/schema.js";
 import { type Logger, throttledWarning } from "../../log.js";
 import type { DeliveryRecorder } from "../../metrics/relay-metrics.js";
 import { createWorkerConnection } from "../../redis/connections.js";
@@ -13,6 +13,7 @@ import { deliveryPolicyFor, nextRetryDelay, retryPolicyFor } from "../retry.js";
 import { closeWorker, hasTryLeft, triesIncludingThis, workerSettings } from "../worker-settings.js";
 import { ConversationStates } from "./conversation-state.js";
 import { deliveryLogger, deliveryPipeline } from "./delivery-pipeline.js";
+import { DeliverySlots } from "./delivery-slots.js";
 import { DeliveryTurns } from "./delivery-turn.js";
 import { DigestWindows } from "./digest-windows.js";
 import { Digests } from "./digests.js";
@@ -20,6 +21,7 @@ import { Fallbacks } from "./fallback.js";
 import { MuteHold } from "./mute-hold.js";
 import { Pacer } from "./pacing.js";
 import { SentMarks } from "./sent-marks.js";
+import { TargetSlots } from "./target-slots.js";
 import { TicketOrder } from "./ticket-order.js";
 
 /**
@@ -53,6 +55,12 @@ export function startDeliveryWorker(deps: {
       new TicketOrder(redis, keys, deliveries),
       new Pacer(redis, keys),
       (targetId) => parts().config.targets[targetId]?.dropStale ?? false,
+      logger,
+    ),
+    slots: new DeliverySlots(
+      new TargetSlots(redis, keys),
+      deliveries,
+      (targetId) => parts().config.targets[targetId]?.concurrency ?? defaultTargetConcurrency,
       logger,
     ),
     mutes: new MuteHold(new Mutes(redis, keys, deliveries), logger),
