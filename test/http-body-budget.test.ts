@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { type ClientRequest, request } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../src/config/load.js";
+import { ConfigError } from "../src/config/errors.js";
+import { parseConfig } from "../src/config/load.js";
 import { connectRaw, type RawConnection } from "./support/raw-http.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
