@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { type SlackApiServer, startSlackApi } from "./support/slack-api.js";
 import { replyCreation } from "./support/ticket-events.js";
 import { waitFor } from "./support/wait.js";
 import { storedWebhooks } from "./support/webhook-stream.js";
@@ -15,16 +16,21 @@ import { storedWebhooks } from "./support/webhook-stream.js";
 describe("one ticket's backlog", () => {
   let redis: RedisServer;
   let sink: HttpSink;
+  let slack: SlackApiServer;
   const relays: TestRelay[] = [];
   const backlog = 600;
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    [redis, sink, slack] = await Promise.all([
+      startRedisServer(),
+      startHttpSink(),
+      startSlackApi({ token: "xoxb-test", channels: ["#support"] }),
+    ]);
   });
 
   afterAll(async () => {
     await Promise.all(relays.map((relay) => relay.close()));
-    await Promise.all([sink?.close(), redis?.stop()]);
+    await Promise.all([sink?.close(), slack?.close(), redis?.stop()]);
   });
 
   it("is delivered in order once the workers start, each held delivery picked up about once", async () => {
@@ -65,4 +71,37 @@ routes:
     const putBack = worker.logs.filter((line) => line.includes("waits for an earlier event")).length;
     expect(putBack).toBeLessThan(backlog / 20);
   }, 90_000);
+
+  it("reaches an HTTP target at once while the same ticket's Slack posts wait for the channel's pace", async () => {
+    sink.reset();
+    const prefix = uniquePrefix();
+    const yaml = `
+redis: { url: "${redis.url}", prefix: ${prefix} }
+allowPrivateNetwork: true
+sources:
+  sb: { type: socialboards, verifyToken: v, urlToken: none }
+targets:
+  crm: { type: http, url: "${sink.url}/hooks" }
+  support-slack: { type: slack, token: xoxb-test, channel: "#support", apiUrl: "${slack.url}", pace: 1s }
+routes:
+  - { name: replies, to: [support-slack, crm] }
+`;
+    const ingest = await startTestRelay(yaml, { role: "ingest" });
+    relays.push(ingest);
+    const replies = 300;
+    for (let reply = 1; reply <= replies; reply += 1) {
+      const answer = await fetch(`${ingest.url}/webhooks/sb`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(replyCreation(4478002, reply)),
+      });
+      expect(answer.status).toBe(200);
+    }
+    relays.push(await startTestRelay(yaml, { role: "worker" }));
+    // The Slack backlog drains at one post a second; the HTTP target does not wait for it.
+    const arrived = await sink.waitForRequests(replies, 15_000);
+    const replyIds = arrived.map((request) => JSON.stringify(request.json).match(/Reply number (\d+)/)?.[1]);
+    expect(replyIds).toEqual(Array.from({ length: replies }, (_, index) => String(index + 1)));
+    expect(slack.posts.length).toBeLessThan(replies / 2);
+  }, 60_000);
 });

@@ -11,18 +11,14 @@ export const stateTtlMs = 30 * 24 * 3600_000;
  * - "take", for a delivery a worker picked up: may it go now?
  * - "place", for deliveries the routing worker is about to add: which of them are behind an
  *   earlier one, so that they are added parked (delayed) instead of waiting in the queue, where
- *   every worker would pick each one up only to put it back. The deliveries placed in one call
- *   count as existing, though their jobs are added just after.
+ *   every worker would pick each one up only to put it back. Placing forgets no earlier
+ *   delivery whose job is missing: it may be one placed a moment ago and not added yet.
  * KEYS: per delivery, its pending (sorted set) and state (hash: newest, failing:<id>, held:<id>).
  * ARGV: mode, job key prefix, now, failing bound; then per delivery: id, arrival score, platform ms or "".
  * Returns kind, detail and rank per delivery, one after the other.
  */
 export const turnsScript = new RedisScript(`
 local mode, prefix, now, bound = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local placing = {}
-if mode == "place" then
-  for i = 0, #KEYS / 2 - 1 do placing[ARGV[3 * i + 5]] = true end
-end
 -- Wait while an earlier delivery of its conversation to its target is not finished (a job
 -- that no longer exists, or has finishedOn, is forgotten on the way; one failing for longer
 -- than the bound is passed). Then: late when its platform time is older than the newest
@@ -35,7 +31,7 @@ local function turn(pending, state, id, score, platform)
     local earlier = redis.call("ZRANGE", pending, 0, math.min(rank, 100) - 1)
     for _, other in ipairs(earlier) do
       local job = prefix .. other
-      if not placing[other] and (redis.call("EXISTS", job) == 0 or redis.call("HEXISTS", job, "finishedOn") == 1) then
+      if mode == "take" and (redis.call("EXISTS", job) == 0 or redis.call("HEXISTS", job, "finishedOn") == 1) then
         redis.call("ZREM", pending, other)
         redis.call("HDEL", state, "failing:" .. other, "held:" .. other)
       else

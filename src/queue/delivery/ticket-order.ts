@@ -74,6 +74,23 @@ export class TicketOrder {
 
   readonly #places = this.#turns("place");
 
+  /**
+   * After the parked deliveries were added: wakes those whose turn came meanwhile. The one
+   * before a delivery may have finished between its placing and its add, and its wake found no
+   * job then; a worker's look may also have taken the entry of a job not added yet for a gone
+   * one. Asking again puts both right.
+   */
+  async wakeIfTheirTurn(parked: { data: DeliveryJob; opts: { jobId?: string } }[]): Promise<void> {
+    await Promise.all(
+      parked.map(async ({ data, opts }) => {
+        const conversation = conversationOf(data.event);
+        if (!conversation || !opts.jobId) return;
+        const turn = await this.take({ id: opts.jobId, data } as Job<DeliveryJob>, conversation);
+        if (turn.kind !== "wait") await this.#wake(opts.jobId);
+      }),
+    );
+  }
+
   async take(job: Job<DeliveryJob>, conversation: Conversation): Promise<Turn> {
     const { event, targetId } = job.data;
     const key = this.keys.ticketOrder(targetId, conversation.key);
@@ -122,9 +139,13 @@ export class TicketOrder {
       platform: platform ?? "",
       sentDetail: delivered ? delivered.detail : "",
     });
-    if (!next || !this.deliveries) return;
+    if (next) await this.#wake(next);
+  }
+
+  async #wake(deliveryId: string): Promise<void> {
+    if (!this.deliveries) return;
     try {
-      await (await this.deliveries.getJob(next))?.promote();
+      await (await this.deliveries.getJob(deliveryId))?.promote();
     } catch {
       // Not delayed (any more): it is running, or already back in the queue. Its next look finds its turn.
     }

@@ -40,7 +40,7 @@ export class WebhookRouting {
     },
   ) {
     this.#adds = new BatchedAdd(deps.deliveries);
-    this.#order = new TicketOrder(deps.redis, deps.keys);
+    this.#order = new TicketOrder(deps.redis, deps.keys, deps.deliveries);
   }
 
   async route({ receipt, payload }: InboundJob): Promise<{ events: number; deliveries: number }> {
@@ -66,12 +66,12 @@ export class WebhookRouting {
     // (delayed) until that one wakes it, so a ticket's backlog costs the workers nothing while
     // it waits (queue/delivery/ticket-order.ts).
     const parkedFor = await this.#order.place(jobs);
-    await this.#adds.addAll(
-      jobs.map((job, index) => {
-        const delay = parkedFor[index] ?? 0;
-        return delay > 0 ? { ...job, opts: { ...job.opts, delay } } : job;
-      }),
-    );
+    const toAdd = jobs.map((job, index) => {
+      const delay = parkedFor[index] ?? 0;
+      return delay > 0 ? { ...job, opts: { ...job.opts, delay } } : job;
+    });
+    await this.#adds.addAll(toAdd);
+    await this.#order.wakeIfTheirTurn(toAdd.filter((job) => job.opts.delay));
     // Counted once routed: a webhook routed again after a failure mid-way is not counted twice.
     for (const event of events) this.deps.metrics.received(event.source, event.type);
     logger.info({ receiptId: receipt.id, events: events.length, deliveries: jobs.length }, "routed");
