@@ -190,6 +190,9 @@ routes:
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('"template":"routes[0].template.slack.text"');
     expect(warnings[0]).toContain("memory alloc limit exceeded");
+    // Each default message sent in a template's place is counted, though only the first is logged.
+    const metrics = await (await fetch(`${relay.url}/metrics`)).text();
+    expect(metrics).toMatch(/^ticket_relay_template_fallbacks_total\{target="[^"]+",route="[^"]+"\} 2$/m);
   });
 
   it("starts a fallback delivery's templated text with why it came here", async () => {

@@ -118,6 +118,8 @@ export function deliveryPipeline(deps: PipelineDeps) {
           "template failed; sending the default message",
         ),
       );
+      // Counted every time, where the log line above is written for a template's first failure only.
+      if (message.templateFailure) deps.metrics.templateFellBack(targetId, route);
       const conversation = conversationOf(event);
       const state = conversation && deps.conversations?.scopedTo(targetId, conversation);
       try {
