@@ -8,101 +8,72 @@ import { SameTurnBatch } from "../same-turn-batch.js";
  * send outlasting it (no target's timeout does by default) lets one more in, which is harmless.
  */
 const slotLeaseMs = 60_000;
-/** A woken waiter that has not come for its slot after this long lets the next one have it. */
-const wokenForMs = 30_000;
-/** Waiters (and their wake marks) are forgotten a day after the last one asked. */
-const waitingTtlMs = 24 * 3600_000;
-
-/**
- * Lua of both scripts, per delivery: `holders` (sorted set, id → lease end), `waiting` (sorted
- * set, the waiters in the order they first asked) and `woken` (hash, the waiters woken and
- * when). `tidy` lets expired leases go and drops from the line a waiter woken but not come for
- * its slot in time (its job is gone, or so late that it asks again at the back). `wake` marks
- * and names the waiters that fit in the free slots now and are not woken yet.
- */
-const helpers = `
-local time = redis.call("TIME")
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local function tidy(holders, waiting, woken, limit)
-  redis.call("ZREMRANGEBYSCORE", holders, "-inf", now)
-  for _, waiter in ipairs(redis.call("ZRANGE", waiting, 0, limit - 1)) do
-    local at = tonumber(redis.call("HGET", woken, waiter))
-    if at and now - at > ${wokenForMs} then
-      redis.call("ZREM", waiting, waiter)
-      redis.call("HDEL", woken, waiter)
-    end
-  end
-end
-local function wake(holders, waiting, woken, limit)
-  local free = limit - redis.call("ZCARD", holders)
-  local names = {}
-  if free <= 0 then return names end
-  for _, waiter in ipairs(redis.call("ZRANGE", waiting, 0, free - 1)) do
-    if redis.call("HSETNX", woken, waiter, now) == 1 then names[#names + 1] = waiter end
-  end
-  redis.call("PEXPIRE", woken, ${waitingTtlMs})
-  return names
-end
-`;
+/** The line of parked deliveries is forgotten a day after the last one joined it. */
+const lineTtlMs = 24 * 3600_000;
 
 /**
  * Deliveries ask for one of their target's slots, in one call for those asking in the same
- * turn of the event loop. One gets a slot when fewer than `limit` are held and no more than the
- * free slots' worth of waiters are before it (waiters go first, in the order they asked);
- * otherwise it joins the line. Answers {1} for a slot, or {0, its place in line, the waiters to
- * wake} (a lease ran out, or a woken one did not come).
- * KEYS: per delivery, holders, waiting, woken. ARGV: per delivery, id and limit.
+ * turn of the event loop: granted (1) when fewer than `limit` are held, else 0. A delivery that
+ * asks again while it holds one keeps it.
+ * KEYS: per delivery, the holders (sorted set, id → lease end) and the line of parked ones.
+ * ARGV: per delivery, id and limit.
  */
-const takeSlots = new RedisScript(`${helpers}
-local function take(holders, waiting, woken, id, limit)
-  tidy(holders, waiting, woken, limit)
-  if redis.call("ZSCORE", holders, id) then
+const takeSlots = new RedisScript(`
+local time = redis.call("TIME")
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local function take(holders, line, id, limit)
+  redis.call("ZREMRANGEBYSCORE", holders, "-inf", now)
+  if redis.call("ZSCORE", holders, id) or redis.call("ZCARD", holders) < limit then
     redis.call("ZADD", holders, now + ${slotLeaseMs}, id)
-    return {1}
+    redis.call("PEXPIRE", holders, ${slotLeaseMs})
+    redis.call("ZREM", line, id)
+    return 1
   end
-  local free = limit - redis.call("ZCARD", holders)
-  if free > 0 then
-    local place = redis.call("ZRANK", waiting, id) or redis.call("ZCARD", waiting)
-    if place < free then
-      redis.call("ZADD", holders, now + ${slotLeaseMs}, id)
-      redis.call("PEXPIRE", holders, ${slotLeaseMs})
-      redis.call("ZREM", waiting, id)
-      redis.call("HDEL", woken, id)
-      return {1}
-    end
-  end
-  redis.call("ZADD", waiting, "NX", now, id)
-  redis.call("PEXPIRE", waiting, ${waitingTtlMs})
-  return {0, redis.call("ZRANK", waiting, id), wake(holders, waiting, woken, limit)}
+  return 0
 end
-local answers = {}
-for i = 0, #KEYS / 3 - 1 do
-  answers[i + 1] = take(KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3], ARGV[2 * i + 1], tonumber(ARGV[2 * i + 2]))
+local granted = {}
+for i = 0, #KEYS / 2 - 1 do
+  granted[i + 1] = take(KEYS[2 * i + 1], KEYS[2 * i + 2], ARGV[2 * i + 1], tonumber(ARGV[2 * i + 2]))
 end
-return answers`);
+return granted`);
 
 /**
- * Deliveries give their slots back, in one call for those ending together; each answer names
- * the waiters to wake for the slots now free. KEYS and ARGV as for takeSlots.
+ * Deliveries give their slots back, in one call for those ending together. For each, the
+ * first parked delivery in line is taken off the line, to be woken for the slot now free, when
+ * it joined before `before` (ms: the asking process's oldest delivery waiting there, less some
+ * patience, or any time when none waits there). Answers the parked delivery to wake, or "".
+ * KEYS: per delivery, the holders and the line. ARGV: per delivery, id and before.
  */
-const releaseSlots = new RedisScript(`${helpers}
-local answers = {}
-for i = 0, #KEYS / 3 - 1 do
-  local holders, waiting, woken, limit = KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3], tonumber(ARGV[2 * i + 2])
+const releaseSlots = new RedisScript(`
+local woken = {}
+for i = 0, #KEYS / 2 - 1 do
+  local holders, line = KEYS[2 * i + 1], KEYS[2 * i + 2]
   redis.call("ZREM", holders, ARGV[2 * i + 1])
-  tidy(holders, waiting, woken, limit)
-  answers[i + 1] = wake(holders, waiting, woken, limit)
+  woken[i + 1] = ""
+  local first = redis.call("ZRANGE", line, 0, 0, "WITHSCORES")
+  if first[1] and tonumber(first[2]) < tonumber(ARGV[2 * i + 2]) then
+    redis.call("ZREM", line, first[1])
+    woken[i + 1] = first[1]
+  end
 end
-return answers`);
+return woken`);
 
-export type SlotAnswer = { kind: "go" } | { kind: "wait"; place: number; wake: string[] };
+/**
+ * A delivery joins its target's line of parked ones, by when its job was made, so that the
+ * line keeps its order when a woken one has to park again; answers its place in line.
+ * KEYS: the line. ARGV: id, the job's creation time.
+ */
+const joinLine = new RedisScript(`
+redis.call("ZADD", KEYS[1], "NX", ARGV[2], ARGV[1])
+redis.call("PEXPIRE", KEYS[1], ${lineTtlMs})
+return redis.call("ZRANK", KEYS[1], ARGV[1])`);
 
 /**
  * How many deliveries to one target are being sent at once, across every worker process: at
  * most the target's `concurrency`. A slow or failing receiver then holds only its own share
- * of the workers, and the other targets' deliveries go on at their own speed. A delivery that
- * finds its target's slots taken waits in line, parked in BullMQ's delayed set, and is woken
- * when a slot frees (queue/delivery/delivery-slots.ts); the line lives in Redis, shared by all.
+ * of the workers, and the other targets' deliveries go on at their own speed. The holders and
+ * the line of deliveries parked for a slot live in Redis, shared by all workers; waking and
+ * waiting are queue/delivery/delivery-slots.ts.
  */
 export class TargetSlots {
   constructor(
@@ -110,35 +81,64 @@ export class TargetSlots {
     private readonly keys: RelayKeys,
   ) {}
 
-  take(targetId: string, deliveryId: string, limit: number): Promise<SlotAnswer> {
-    return this.#takes.call({ targetId, deliveryId, limit });
+  /** True: the delivery holds a slot now. */
+  take(targetId: string, deliveryId: string, limit: number): Promise<boolean> {
+    return this.#takes.call({ targetId, deliveryId, value: limit });
   }
 
-  /** Gives the slot back; resolves with the waiters to wake. */
-  release(targetId: string, deliveryId: string, limit: number): Promise<string[]> {
-    return this.#releases.call({ targetId, deliveryId, limit });
+  /**
+   * Gives the slot back. Resolves with the parked delivery to wake for it, taken off the line:
+   * the first in line, if it joined before `before` (ms); else "".
+   */
+  release(targetId: string, deliveryId: string, before: number): Promise<string> {
+    return this.#releases.call({ targetId, deliveryId, value: before });
+  }
+
+  /** Takes the first parked delivery off the target's line, to be woken instead of one that could not be. */
+  async nextInLine(targetId: string): Promise<string | undefined> {
+    const [, line] = this.#keysOf(targetId);
+    const [id] = await this.redis.zpopmin(line ?? "");
+    return id;
+  }
+
+  /** Parks the delivery in its target's line; resolves with its place (0 first). */
+  async joinLine(targetId: string, deliveryId: string, createdAt: number): Promise<number> {
+    const [, line] = this.#keysOf(targetId);
+    return Number(await joinLine.run(this.redis, [line ?? ""], [deliveryId, createdAt]));
+  }
+
+  /** How many deliveries are parked in the target's line. */
+  async lineLength(targetId: string): Promise<number> {
+    const [, line] = this.#keysOf(targetId);
+    return this.redis.zcard(line ?? "");
   }
 
   #keysOf(targetId: string): string[] {
     const key = this.keys.targetSlots(targetId);
-    return [key, `${key}:waiting`, `${key}:woken`];
+    return [key, `${key}:line`];
   }
 
-  #run(script: RedisScript, asks: { targetId: string; deliveryId: string; limit: number }[]) {
+  #run(script: RedisScript, asks: SlotAsk[]): Promise<unknown[]> {
     const keys = asks.flatMap(({ targetId }) => this.#keysOf(targetId));
-    const args = asks.flatMap(({ deliveryId, limit }) => [deliveryId, limit]);
+    const args = asks.flatMap(({ deliveryId, value }) => [
+      deliveryId,
+      Number.isFinite(value) ? value : Number.MAX_SAFE_INTEGER,
+    ]);
     return script.run(this.redis, keys, args) as Promise<unknown[]>;
   }
 
-  readonly #takes = new SameTurnBatch<{ targetId: string; deliveryId: string; limit: number }, SlotAnswer>(
-    async (asks) =>
-      (await this.#run(takeSlots, asks)).map((answer) => {
-        const [granted, place, wake] = answer as [number, number?, string[]?];
-        return granted === 1 ? { kind: "go" } : { kind: "wait", place: Number(place), wake: wake ?? [] };
-      }),
+  readonly #takes = new SameTurnBatch<SlotAsk, boolean>(async (asks) =>
+    (await this.#run(takeSlots, asks)).map((granted) => granted === 1),
   );
 
-  readonly #releases = new SameTurnBatch<{ targetId: string; deliveryId: string; limit: number }, string[]>(
-    async (asks) => (await this.#run(releaseSlots, asks)) as string[][],
+  readonly #releases = new SameTurnBatch<SlotAsk, string>(
+    async (asks) => (await this.#run(releaseSlots, asks)) as string[],
   );
+}
+
+interface SlotAsk {
+  targetId: string;
+  deliveryId: string;
+  /** The limit for a take, `before` for a release. */
+  value: number;
 }
