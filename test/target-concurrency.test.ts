@@ -1,6 +1,9 @@
 import { createServer, type Server } from "node:http";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/load.js";
+import { deliveryJobOptions, deliveryQueueName } from "../src/queue/jobs.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
 import { closeServer, listen } from "./support/listen.js";
 import { type RedisServer, startRedisServer } from "./support/redis.js";
@@ -81,6 +84,54 @@ routes:
     await fast.waitForRequests(webhooks, 6000);
     expect(slow.stats().mostAtOnce).toBeLessThanOrEqual(3);
     expect(slow.stats().mostAtOnce).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("drains a backlog to one fast target with fewer slots than workers, handing slots over instead of parking", async () => {
+    fast.reset();
+    const prefix = uniquePrefix();
+    const client = new Redis(redis.url);
+    const deliveries = new Queue(deliveryQueueName, { connection: client, prefix });
+    const backlog = 3000;
+    await deliveries.addBulk(
+      Array.from({ length: backlog }, (_, index) => {
+        const event = {
+          id: `backlog${index}.0`,
+          source: "sb",
+          sourceType: "socialboards",
+          type: "ticket_status_change",
+          known: true,
+          receivedAt: new Date().toISOString(),
+          ticketId: String(5_000_000 + index),
+          raw: {},
+        };
+        const policy = { attempts: 3, deadLetters: { keep: 3_600_000, max: 1000 } };
+        return {
+          name: "fast",
+          data: { event, targetId: "fast", route: "all" },
+          opts: deliveryJobOptions(event.id, "fast", policy),
+        };
+      }),
+    );
+    // 50 deliveries in hand, 10 slots: the 40 others wait here and are handed each slot given back.
+    const worker = await startTestRelay(
+      `
+redis: { url: "${redis.url}", prefix: ${prefix} }
+allowPrivateNetwork: true
+sources:
+  sb: { type: socialboards, verifyToken: v, urlToken: none }
+targets:
+  fast: { type: http, url: "${fast.url}/hooks" }
+routes:
+  - { name: all, to: [fast] }
+`,
+      { role: "worker" },
+    );
+    relays.push(worker);
+    await fast.waitForRequests(backlog, 45_000);
+    const parked = worker.logs.filter((line) => line.includes("waits for a slot of its target")).length;
+    expect(parked).toBeLessThan(backlog / 10);
+    await deliveries.close();
+    client.disconnect();
   }, 60_000);
 
   it("sends at most 10 at once to a target that names no concurrency", () => {
