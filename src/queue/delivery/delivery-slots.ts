@@ -1,7 +1,7 @@
 import { DelayedError, type Job, type Queue } from "bullmq";
 import type { Logger } from "../../log.js";
 import type { DeliveryJob } from "../jobs.js";
-import type { TargetSlots } from "./target-slots.js";
+import type { SlotSettings, TargetSlots } from "./target-slots.js";
 import { lookAgainMs } from "./ticket-order.js";
 
 /**
@@ -42,8 +42,8 @@ export class DeliverySlots {
     private readonly slots: TargetSlots,
     /** The delivery queue, to wake a parked delivery when a slot frees. */
     private readonly deliveries: Queue<DeliveryJob>,
-    /** The target's `concurrency`, as the config in force now has it. */
-    private readonly limitOf: (targetId: string) => number,
+    /** The target's `concurrency` and lease, as the config in force now has it. */
+    private readonly settingsOf: (targetId: string) => SlotSettings,
     private readonly logger: Logger,
   ) {}
 
@@ -51,14 +51,14 @@ export class DeliverySlots {
   async take(job: Job<DeliveryJob>, token: string | undefined): Promise<void> {
     const { targetId } = job.data;
     const id = job.id ?? "";
-    if (await this.slots.take(targetId, id, this.limitOf(targetId))) return;
+    if (await this.slots.take(targetId, id, this.settingsOf(targetId))) return;
     const until = Date.now() + waitHereMs;
     while (Date.now() < until) {
       const woken = await this.#waitHere(targetId, job.timestamp, until - Date.now());
-      if (woken && (await this.slots.take(targetId, id, this.limitOf(targetId)))) return;
+      if (woken && (await this.slots.take(targetId, id, this.settingsOf(targetId)))) return;
     }
     // Asked again: one given back by another process meanwhile.
-    if (await this.slots.take(targetId, id, this.limitOf(targetId))) return;
+    if (await this.slots.take(targetId, id, this.settingsOf(targetId))) return;
     // A worker always hands its processor the job's lock token; without one, nothing can move the job.
     if (!token) throw new Error("a delivery cannot wait for a slot without its job's lock token");
     const ahead = await this.slots.lineLength(targetId);
@@ -68,7 +68,7 @@ export class DeliverySlots {
     // In line only once parked, so that a release that takes it off the line finds it to wake.
     await this.slots.joinLine(targetId, id, job.timestamp);
     // A slot given back before it was in line woke nobody: ask once more.
-    if (await this.slots.take(targetId, id, this.limitOf(targetId))) await job.promote().catch(() => undefined);
+    if (await this.slots.take(targetId, id, this.settingsOf(targetId))) await job.promote().catch(() => undefined);
     throw new DelayedError();
   }
 

@@ -1,5 +1,5 @@
 import { Worker } from "bullmq";
-import { type Config, defaultTargetConcurrency } from "../../config/schema.js";
+import type { Config } from "../../config/schema.js";
 import { type Logger, throttledWarning } from "../../log.js";
 import type { DeliveryRecorder } from "../../metrics/relay-metrics.js";
 import { createWorkerConnection } from "../../redis/connections.js";
@@ -21,7 +21,7 @@ import { Fallbacks } from "./fallback.js";
 import { MuteHold } from "./mute-hold.js";
 import { Pacer } from "./pacing.js";
 import { SentMarks } from "./sent-marks.js";
-import { TargetSlots } from "./target-slots.js";
+import { slotSettingsOf, TargetSlots } from "./target-slots.js";
 import { TicketOrder } from "./ticket-order.js";
 
 /**
@@ -60,7 +60,7 @@ export function startDeliveryWorker(deps: {
     slots: new DeliverySlots(
       new TargetSlots(redis, keys),
       deliveries,
-      (targetId) => parts().config.targets[targetId]?.concurrency ?? defaultTargetConcurrency,
+      (targetId) => slotSettingsOf(parts().config.targets[targetId]),
       logger,
     ),
     mutes: new MuteHold(new Mutes(redis, keys, deliveries), logger),

@@ -1,13 +1,24 @@
+import { defaultTargetConcurrency, type TargetConfig } from "../../config/schema.js";
 import type { RedisClient } from "../../redis/connections.js";
 import type { RelayKeys } from "../queues.js";
 import { RedisScript } from "../redis-script.js";
 import { SameTurnBatch } from "../same-turn-batch.js";
 
-/**
- * A slot is held this long at most: a worker killed mid-send frees its slots after this. A
- * send outlasting it (no target's timeout does by default) lets one more in, which is harmless.
- */
-const slotLeaseMs = 60_000;
+/** What a target's slots are: how many, and how long one is held at most (SlotSettings.leaseMs). */
+export interface SlotSettings {
+  limit: number;
+  /**
+   * A worker killed mid-send frees its slot after this: longer than any send to the target
+   * can take (its timeout), so that a live send never loses its slot to another.
+   */
+  leaseMs: number;
+}
+/** A slot's lease: a minute, or twice the target's timeout where that is longer. */
+export function slotSettingsOf(target: TargetConfig | undefined): SlotSettings {
+  const timeout = target && "timeout" in target ? target.timeout : 0;
+  return { limit: target?.concurrency ?? defaultTargetConcurrency, leaseMs: Math.max(60_000, 2 * timeout) };
+}
+
 /** The line of parked deliveries is forgotten a day after the last one joined it. */
 const lineTtlMs = 24 * 3600_000;
 
@@ -16,16 +27,16 @@ const lineTtlMs = 24 * 3600_000;
  * turn of the event loop: granted (1) when fewer than `limit` are held, else 0. A delivery that
  * asks again while it holds one keeps it.
  * KEYS: per delivery, the holders (sorted set, id → lease end) and the line of parked ones.
- * ARGV: per delivery, id and limit.
+ * ARGV: per delivery, id, limit and lease (ms).
  */
 const takeSlots = new RedisScript(`
 local time = redis.call("TIME")
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local function take(holders, line, id, limit)
+local function take(holders, line, id, limit, lease)
   redis.call("ZREMRANGEBYSCORE", holders, "-inf", now)
   if redis.call("ZSCORE", holders, id) or redis.call("ZCARD", holders) < limit then
-    redis.call("ZADD", holders, now + ${slotLeaseMs}, id)
-    redis.call("PEXPIRE", holders, ${slotLeaseMs})
+    redis.call("ZADD", holders, now + lease, id)
+    redis.call("PEXPIRE", holders, lease)
     redis.call("ZREM", line, id)
     return 1
   end
@@ -33,7 +44,7 @@ local function take(holders, line, id, limit)
 end
 local granted = {}
 for i = 0, #KEYS / 2 - 1 do
-  granted[i + 1] = take(KEYS[2 * i + 1], KEYS[2 * i + 2], ARGV[2 * i + 1], tonumber(ARGV[2 * i + 2]))
+  granted[i + 1] = take(KEYS[2 * i + 1], KEYS[2 * i + 2], ARGV[3 * i + 1], tonumber(ARGV[3 * i + 2]), tonumber(ARGV[3 * i + 3]))
 end
 return granted`);
 
@@ -82,8 +93,8 @@ export class TargetSlots {
   ) {}
 
   /** True: the delivery holds a slot now. */
-  take(targetId: string, deliveryId: string, limit: number): Promise<boolean> {
-    return this.#takes.call({ targetId, deliveryId, value: limit });
+  take(targetId: string, deliveryId: string, settings: SlotSettings): Promise<boolean> {
+    return this.#takes.call({ targetId, deliveryId, value: settings.limit, leaseMs: settings.leaseMs });
   }
 
   /**
@@ -120,10 +131,10 @@ export class TargetSlots {
 
   #run(script: RedisScript, asks: SlotAsk[]): Promise<unknown[]> {
     const keys = asks.flatMap(({ targetId }) => this.#keysOf(targetId));
-    const args = asks.flatMap(({ deliveryId, value }) => [
-      deliveryId,
-      Number.isFinite(value) ? value : Number.MAX_SAFE_INTEGER,
-    ]);
+    const args = asks.flatMap(({ deliveryId, value, leaseMs }) => {
+      const number = Number.isFinite(value) ? value : Number.MAX_SAFE_INTEGER;
+      return leaseMs === undefined ? [deliveryId, number] : [deliveryId, number, leaseMs];
+    });
     return script.run(this.redis, keys, args) as Promise<unknown[]>;
   }
 
@@ -141,4 +152,6 @@ interface SlotAsk {
   deliveryId: string;
   /** The limit for a take, `before` for a release. */
   value: number;
+  /** A take's lease. */
+  leaseMs?: number;
 }

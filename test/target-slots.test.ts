@@ -1,0 +1,60 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { slotSettingsOf, TargetSlots } from "../src/queue/delivery/target-slots.js";
+import { relayKeys } from "../src/queue/queues.js";
+import { type RedisServer, startRedisServer } from "./support/redis.js";
+import { uniquePrefix } from "./support/relay.js";
+
+let redis: RedisServer;
+let client: Redis;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  client = new Redis(redis.url);
+});
+
+afterAll(async () => {
+  client?.disconnect();
+  await redis?.stop();
+});
+
+describe("a target's slots", () => {
+  const two = { limit: 2, leaseMs: 60_000 };
+
+  it("grants at most the limit at once, keeps a holder's slot when it asks again, and frees it on release", async () => {
+    const slots = new TargetSlots(client, relayKeys(uniquePrefix()));
+    expect(await Promise.all(["a", "b", "c"].map((id) => slots.take("crm", id, two)))).toEqual([true, true, false]);
+    expect(await slots.take("crm", "a", two)).toBe(true);
+    expect(await slots.take("other", "c", two)).toBe(true);
+    await slots.release("crm", "a", Number.POSITIVE_INFINITY);
+    expect(await slots.take("crm", "c", two)).toBe(true);
+  });
+
+  it("wakes the first parked delivery on release, unless one waiting in the process is not much younger", async () => {
+    const slots = new TargetSlots(client, relayKeys(uniquePrefix()));
+    await slots.take("crm", "a", two);
+    await slots.take("crm", "b", two);
+    expect(await slots.joinLine("crm", "late", 2000)).toBe(0);
+    expect(await slots.joinLine("crm", "early", 1000)).toBe(0);
+    // One waiting here since 5000: the parked one from 1000 has waited 4 s longer, under the patience asked.
+    expect(await slots.release("crm", "a", 5000 - 10_000)).toBe("");
+    expect(await slots.release("crm", "b", Number.POSITIVE_INFINITY)).toBe("early");
+    expect(await slots.lineLength("crm")).toBe(1);
+    expect(await slots.nextInLine("crm")).toBe("late");
+  });
+
+  it("frees the slot of a holder whose lease ran out, as a killed worker's", async () => {
+    const slots = new TargetSlots(client, relayKeys(uniquePrefix()));
+    const short = { limit: 1, leaseMs: 100 };
+    expect(await slots.take("crm", "killed", short)).toBe(true);
+    expect(await slots.take("crm", "next", short)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await slots.take("crm", "next", short)).toBe(true);
+  });
+
+  it("leases a slot for a minute, or twice a longer HTTP timeout, with 10 at once unless the target says", () => {
+    expect(slotSettingsOf(undefined)).toEqual({ limit: 10, leaseMs: 60_000 });
+    const http = { type: "http", timeout: 45_000, concurrency: 3 } as Parameters<typeof slotSettingsOf>[0];
+    expect(slotSettingsOf(http)).toEqual({ limit: 3, leaseMs: 90_000 });
+  });
+});
