@@ -7,7 +7,7 @@ import type { RelayParts } from "../../relay-parts.js";
 import { type InboundJob, inboundQueueName } from "../jobs.js";
 import { openDeliveryQueue, openInboundQueue, relayKeys } from "../queues.js";
 import { closeWorker, hasTryLeft, refuseTryBeyondAttempts, workerSettings } from "../worker-settings.js";
-import { startStreamRouting } from "./stream-routing.js";
+import { StreamRouting } from "./stream-routing.js";
 import { WebhookRouting } from "./webhook-routing.js";
 import { WebhookStreamConsumer } from "./webhook-stream-consumer.js";
 
@@ -40,7 +40,7 @@ export function startRoutingWorker(deps: {
   inbound.on("error", throttledWarning(logger, "inbound queue error"));
   const routing = new WebhookRouting({ parts: deps.parts, redis, keys, deliveries, logger, metrics: deps.metrics });
 
-  const streamRouting = startStreamRouting({
+  const streamRouting = new StreamRouting({
     stream: new WebhookStreamConsumer(redis, keys),
     redis,
     blocking,
@@ -50,6 +50,7 @@ export function startRoutingWorker(deps: {
     sweepEveryMs: config.workers.stalledInterval,
     logger,
   });
+  void streamRouting.run();
 
   const worker = new Worker<InboundJob>(
     inboundQueueName,
