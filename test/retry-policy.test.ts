@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/load.js";
 import type { RetryPolicy } from "../src/config/schema.js";
-import { nextRetryDelay } from "../src/queue/retry.js";
+import { inboundRetry, nextInboundRetryDelay, nextRetryDelay } from "../src/queue/retry.js";
 import { RetryLater } from "../src/targets/target.js";
 
 const exponential: RetryPolicy = { attempts: 8, backoff: "exponential", delay: 1000, maxDelay: 10_000, schedule: [] };
@@ -89,6 +89,14 @@ describe("retry delays", () => {
     const asked = new RetryLater("rate limited", 60_000);
     expect(nextRetryDelay(exponential, 1, asked, lowest)).toBe(10_000);
     expect(nextRetryDelay(exponential, 1, asked, highest)).toBe(10_000);
+  });
+
+  it("try a webhook's routing in the inbound queue 5 times, 1, 2, 4 and 8 s apart, without jitter", () => {
+    expect(inboundRetry.attempts).toBe(5);
+    const waits = Array.from({ length: inboundRetry.attempts - 1 }, (_, index) => nextInboundRetryDelay(index + 1));
+    expect(waits).toEqual([1000, 2000, 4000, 8000]);
+    // Asked before a failure is counted, the first wait too, as the inline backoff it replaces.
+    expect(nextInboundRetryDelay(0)).toBe(1000);
   });
 
   it("uses Math.random when no random source is given", () => {

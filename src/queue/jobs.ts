@@ -1,6 +1,7 @@
 import type { JobsOptions, KeepJobs } from "bullmq";
 import type { Receipt, RelayEvent } from "../events.js";
 import type { DigestListing } from "../messages/message.js";
+import { inboundRetry } from "./retry.js";
 
 /**
  * The two queues and the shape of their jobs. Ingest stores each webhook as one entry of the
@@ -53,8 +54,8 @@ export const keepFailedRouting: KeepJobs = { age: 14 * 24 * 3600, count: 10_000 
 
 /** Routing fails only when Redis does mid-way, or on a bug: a few tries, then the failed set. */
 export const inboundJobOptions: JobsOptions = {
-  attempts: 5,
-  // The routing worker's backoff strategy: exponential from 1 s (queue/inbound/routing-worker.ts).
+  attempts: inboundRetry.attempts,
+  // The routing worker's backoff strategy: the inbound schedule (queue/retry.ts).
   backoff: { type: "relay" },
   removeOnComplete: true,
   removeOnFail: keepFailedRouting,

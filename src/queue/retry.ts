@@ -9,6 +9,26 @@ import type { DeliveryPolicy } from "./jobs.js";
  */
 const jitter = 0.2;
 
+/**
+ * How the routing of a webhook is tried again in the inbound queue (queue/inbound/routing-worker.ts),
+ * where only what the stream lane could not route goes: a bug, or Redis failing mid-way. Not
+ * in the config: a few quick tries, then the failed set to look into (queue/jobs.ts, keepFailedRouting).
+ * No jitter: these are few, and hit our own Redis, not a recovering target.
+ */
+export const inboundRetry: RetryPolicy = {
+  attempts: 5,
+  backoff: "exponential",
+  delay: 1000,
+  // Never reached with 5 tries (the last wait is 8 s); a bound all the same.
+  maxDelay: 60_000,
+  schedule: [],
+};
+
+/** Milliseconds before the inbound queue's next try of a webhook's routing, after `attemptsMade` failed ones: 1 s, 2 s, 4 s, 8 s. */
+export function nextInboundRetryDelay(attemptsMade: number): number {
+  return Math.min(plannedDelay(inboundRetry, attemptsMade), inboundRetry.maxDelay);
+}
+
 /** The default retry policy with the target's own overrides on top. */
 export function retryPolicyFor(config: Config, targetId: string): RetryPolicy {
   return { ...config.retry, ...config.targets[targetId]?.retry };

@@ -6,6 +6,7 @@ import { createWorkerConnection } from "../../redis/connections.js";
 import type { RelayParts } from "../../relay-parts.js";
 import { type InboundJob, inboundQueueName } from "../jobs.js";
 import { openDeliveryQueue, openInboundQueue, relayKeys } from "../queues.js";
+import { nextInboundRetryDelay } from "../retry.js";
 import { closeWorker, hasTryLeft, refuseTryBeyondAttempts, workerSettings } from "../worker-settings.js";
 import { StreamRouting } from "./stream-routing.js";
 import { WebhookRouting } from "./webhook-routing.js";
@@ -61,9 +62,9 @@ export function startRoutingWorker(deps: {
     {
       ...workerSettings(config, redis),
       settings: {
-        // Exponential from 1 s, unless crashed workers have used up the job's tries.
+        // The inbound schedule (queue/retry.ts), unless crashed workers have used up the job's tries.
         backoffStrategy: (attemptsMade, _type, _error, job) =>
-          job && hasTryLeft(job) ? 1000 * 2 ** Math.max(0, attemptsMade - 1) : -1,
+          job && hasTryLeft(job) ? nextInboundRetryDelay(attemptsMade) : -1,
       },
     },
   );
