@@ -11,7 +11,7 @@ import type { FieldValue } from "../routing/fields.js";
 import { compileRoutes, firstUnmetCondition } from "../routing/router.js";
 import { compileTimeIntervals, type IntervalsAt, routeTimeProblem } from "../routing/time-intervals.js";
 import type { Source } from "../sources/source.js";
-import { eventSummary } from "./try-plan.js";
+import { eventSummary } from "./try/plan.js";
 
 /**
  * A payload through the config without sending anything, for `route` and `test`: normalized

@@ -1,6 +1,6 @@
 import { muteSubjects, resolveMuteSubject } from "../queue/mutes.js";
 import { type Command, parseOptions, UsageError } from "./command.js";
-import { durationOption } from "./dlq-selector.js";
+import { durationOption } from "./duration-option.js";
 import { withRelayState } from "./relay-state.js";
 
 export const mute: Command = {

@@ -1,6 +1,5 @@
-import { parseDuration } from "../config/duration.js";
-import type { Selector } from "../queue/dead-letters.js";
-import { UsageError } from "./command.js";
+import type { Selector } from "../../queue/dead-letters.js";
+import { UsageError } from "../command.js";
 
 /**
  * `ID...`, `--target T` or `--all`, exactly one of them: a replay or purge of everything must
@@ -14,14 +13,4 @@ export function selectorFrom(ids: string[], values: { target?: string; all?: boo
   if (values.all) return { all: true };
   if (narrowedBy) throw new UsageError(`${narrowedBy} narrows --target or --all, not dead letters named by ID`);
   return { ids };
-}
-
-/** A duration option (`--since 1h`, `--older-than 7d`) in ms. */
-export function durationOption(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return parseDuration(text);
-  } catch {
-    throw new UsageError(`${flag} takes a duration such as 30m, 1h or 7d, not "${text}"`);
-  }
 }

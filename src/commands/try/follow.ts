@@ -1,6 +1,6 @@
-import type { Receipt } from "../events.js";
-import { type DeliveryProgress, type DeliveryProgressReader, isSettled } from "../queue/delivery-progress.js";
-import { age } from "./output.js";
+import type { Receipt } from "../../events.js";
+import { type DeliveryProgress, type DeliveryProgressReader, isSettled } from "../../queue/delivery-progress.js";
+import { age } from "../output.js";
 
 /** How often Redis is asked again while deliveries are under way. */
 const pollMs = 200;

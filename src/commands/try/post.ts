@@ -1,4 +1,4 @@
-import { oneLine } from "./output.js";
+import { oneLine } from "../output.js";
 
 /** How long `try` waits for the relay's answer: it answers within Socialboards' 20 s, or not at all. */
 const answerTimeoutMs = 25_000;

@@ -1,7 +1,7 @@
-import { type Command, parseOptions } from "./command.js";
-import { durationOption } from "./dlq-selector.js";
-import { age, oneLine, printJson, table } from "./output.js";
-import { withRelayState } from "./relay-state.js";
+import { type Command, parseOptions } from "../command.js";
+import { durationOption } from "../duration-option.js";
+import { age, oneLine, printJson, table } from "../output.js";
+import { withRelayState } from "../relay-state.js";
 
 export const dlqList: Command = {
   name: "dlq list",

@@ -1,8 +1,9 @@
-import { type Command, parseOptions } from "./command.js";
-import { durationOption, selectorFrom } from "./dlq-selector.js";
-import { notFound } from "./dlq-show.js";
-import { counted, printJson } from "./output.js";
-import { withRelayState } from "./relay-state.js";
+import { type Command, parseOptions } from "../command.js";
+import { durationOption } from "../duration-option.js";
+import { counted, printJson } from "../output.js";
+import { withRelayState } from "../relay-state.js";
+import { selectorFrom } from "./selector.js";
+import { notFound } from "./show.js";
 
 export const dlqPurge: Command = {
   name: "dlq purge",

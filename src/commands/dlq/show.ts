@@ -1,8 +1,8 @@
-import type { DeadLetterDetail } from "../queue/dead-letters.js";
-import { type Command, parseOptions, UsageError } from "./command.js";
-import { wouldSendText } from "./dry-run.js";
-import { age, printJson } from "./output.js";
-import { withRelayState } from "./relay-state.js";
+import type { DeadLetterDetail } from "../../queue/dead-letters.js";
+import { type Command, parseOptions, UsageError } from "../command.js";
+import { wouldSendText } from "../dry-run.js";
+import { age, printJson } from "../output.js";
+import { withRelayState } from "../relay-state.js";
 
 export const dlqShow: Command = {
   name: "dlq show",

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
  * a platform sends. The path is the same from src/commands/ (under tsx) and from
  * dist/commands/ (built): two levels up is the package root, which ships test/fixtures.
  */
-const fixturesRoot = new URL("../../test/fixtures/", import.meta.url);
+const fixturesRoot = new URL("../../../test/fixtures/", import.meta.url);
 
 export const samplePlatforms = ["socialboards", "sonar"] as const;
 export type SamplePlatform = (typeof samplePlatforms)[number];

@@ -1,8 +1,8 @@
-import type { Config, RouteConfig } from "../config/schema.js";
-import type { RelayEvent } from "../events.js";
-import { compileRoutes, firstUnmetCondition } from "../routing/router.js";
-import { createSources } from "../sources/registry.js";
-import { oneLine } from "./output.js";
+import type { Config, RouteConfig } from "../../config/schema.js";
+import type { RelayEvent } from "../../events.js";
+import { compileRoutes, firstUnmetCondition } from "../../routing/router.js";
+import { createSources } from "../../sources/registry.js";
+import { oneLine } from "../output.js";
 
 /**
  * What `try` expects before it posts: the sample normalized by the source's own adapter and

@@ -1,14 +1,14 @@
-import { resolveConfigPath } from "../config/load.js";
-import type { Config } from "../config/schema.js";
-import { deliveryJobId } from "../queue/jobs.js";
-import { type Command, parseOptions, UsageError } from "./command.js";
-import { durationOption } from "./dlq-selector.js";
-import { loadOrReport } from "./load-config.js";
-import { counted, printJson } from "./output.js";
-import { withLoadedRelayState } from "./relay-state.js";
-import { type ExpectedDelivery, type FollowedDelivery, followDeliveries } from "./try-follow.js";
-import { describePlan, type PlannedEvent, plan } from "./try-plan.js";
-import { type PostOutcome, postSample } from "./try-post.js";
+import { resolveConfigPath } from "../../config/load.js";
+import type { Config } from "../../config/schema.js";
+import { deliveryJobId } from "../../queue/jobs.js";
+import { type Command, parseOptions, UsageError } from "../command.js";
+import { durationOption } from "../duration-option.js";
+import { loadOrReport } from "../load-config.js";
+import { counted, printJson } from "../output.js";
+import { withLoadedRelayState } from "../relay-state.js";
+import { type ExpectedDelivery, type FollowedDelivery, followDeliveries } from "./follow.js";
+import { describePlan, type PlannedEvent, plan } from "./plan.js";
+import { type PostOutcome, postSample } from "./post.js";
 import {
   defaultEvents,
   loadSample,
@@ -18,7 +18,7 @@ import {
   sampleEvents,
   samplePlatforms,
   samplesFolder,
-} from "./try-sample.js";
+} from "./sample.js";
 
 const defaultWaitMs = 15_000;
 
