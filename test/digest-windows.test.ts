@@ -72,8 +72,8 @@ describe("digest windows in Redis", () => {
   it("counts a delivery run twice (its worker died after joining) once, and queues one closing job", async () => {
     const digests = worker(0);
     const event = statusChange(1, "pending");
-    const first = await digests.take(delivery(event), target);
-    const again = await digests.take(delivery(event), target);
+    const first = await digests.collect(delivery(event), target);
+    const again = await digests.collect(delivery(event), target);
     expect(first?.detail).toMatch(/^in digest window /);
     expect(again?.detail).toBe(first?.detail);
     expect(await jobsOf("close")).toHaveLength(1);
@@ -85,13 +85,13 @@ describe("digest windows in Redis", () => {
     await queue.drain(true);
     const events = Array.from({ length: 200 }, (_, index) => statusChange(2000 + index));
     const [one, two] = [worker(0), worker(1)];
-    await Promise.all(events.map((event, index) => (index % 2 ? one : two).take(delivery(event), target)));
+    await Promise.all(events.map((event, index) => (index % 2 ? one : two).collect(delivery(event), target)));
 
     const closing = await jobsOf("close");
     expect(closing).toHaveLength(1);
     const job = closing[0] as Job<DeliveryJob>;
     // Both workers run the closing job (a stalled job run again): the second finds nothing left.
-    const results = [await one.take(job, target), await two.take(job, target)];
+    const results = [await one.collect(job, target), await two.collect(job, target)];
     expect(results[1]?.detail).toMatch(/was closed before/);
 
     const sends = await jobsOf("send");

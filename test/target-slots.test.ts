@@ -23,17 +23,17 @@ describe("a target's slots", () => {
 
   it("grants at most the limit at once, keeps a holder's slot when it asks again, and frees it on release", async () => {
     const slots = new TargetSlots(client, relayKeys(uniquePrefix()));
-    expect(await Promise.all(["a", "b", "c"].map((id) => slots.take("crm", id, two)))).toEqual([true, true, false]);
-    expect(await slots.take("crm", "a", two)).toBe(true);
-    expect(await slots.take("other", "c", two)).toBe(true);
+    expect(await Promise.all(["a", "b", "c"].map((id) => slots.claim("crm", id, two)))).toEqual([true, true, false]);
+    expect(await slots.claim("crm", "a", two)).toBe(true);
+    expect(await slots.claim("other", "c", two)).toBe(true);
     await slots.release("crm", "a", Number.POSITIVE_INFINITY);
-    expect(await slots.take("crm", "c", two)).toBe(true);
+    expect(await slots.claim("crm", "c", two)).toBe(true);
   });
 
   it("wakes the first parked delivery on release, unless one waiting in the process is not much younger", async () => {
     const slots = new TargetSlots(client, relayKeys(uniquePrefix()));
-    await slots.take("crm", "a", two);
-    await slots.take("crm", "b", two);
+    await slots.claim("crm", "a", two);
+    await slots.claim("crm", "b", two);
     expect(await slots.joinLine("crm", "late", 2000)).toBe(0);
     expect(await slots.joinLine("crm", "early", 1000)).toBe(0);
     // One waiting here since 5000: the parked one from 1000 has waited 4 s longer, under the patience asked.
@@ -46,10 +46,10 @@ describe("a target's slots", () => {
   it("frees the slot of a holder whose lease ran out, as a killed worker's", async () => {
     const slots = new TargetSlots(client, relayKeys(uniquePrefix()));
     const short = { limit: 1, leaseMs: 100 };
-    expect(await slots.take("crm", "killed", short)).toBe(true);
-    expect(await slots.take("crm", "next", short)).toBe(false);
+    expect(await slots.claim("crm", "killed", short)).toBe(true);
+    expect(await slots.claim("crm", "next", short)).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(await slots.take("crm", "next", short)).toBe(true);
+    expect(await slots.claim("crm", "next", short)).toBe(true);
   });
 
   it("leases a slot for a minute, or twice a longer HTTP timeout, with 10 at once unless the target says", () => {

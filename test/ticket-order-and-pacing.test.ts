@@ -28,37 +28,37 @@ describe("pacing per key", () => {
   it("gives the deliveries of one key moments everyMs apart, and another key its own", async () => {
     const pacer = new Pacer(client, relayKeys(uniquePrefix()));
     const channel = { key: "slack:#one", everyMs: 1000 };
-    expect(await pacer.take(channel, "a")).toBe(0);
-    const second = await pacer.take(channel, "b");
-    const third = await pacer.take(channel, "c");
+    expect(await pacer.askMoment(channel, "a")).toBe(0);
+    const second = await pacer.askMoment(channel, "b");
+    const third = await pacer.askMoment(channel, "c");
     expect(second).toBeGreaterThan(900);
     expect(third - second).toBeGreaterThan(900);
-    expect(await pacer.take({ key: "slack:#two", everyMs: 1000 }, "d")).toBe(0);
+    expect(await pacer.askMoment({ key: "slack:#two", everyMs: 1000 }, "d")).toBe(0);
   });
 
   it("lets a delivery go when it comes back at its moment, and tells one back early how long is left", async () => {
     const pacer = new Pacer(client, relayKeys(uniquePrefix()));
     const channel = { key: "slack:#one", everyMs: 300 };
-    await pacer.take(channel, "a");
-    expect(await pacer.take(channel, "b")).toBeGreaterThan(200);
-    expect(await pacer.take(channel, "b")).toBeGreaterThan(100);
+    await pacer.askMoment(channel, "a");
+    expect(await pacer.askMoment(channel, "b")).toBeGreaterThan(200);
+    expect(await pacer.askMoment(channel, "b")).toBeGreaterThan(100);
     await new Promise((resolve) => setTimeout(resolve, 320));
-    expect(await pacer.take(channel, "b")).toBe(0);
+    expect(await pacer.askMoment(channel, "b")).toBe(0);
   });
 
   it("moves the deliveries waiting on a key behind the one refused with a 429, in their order", async () => {
     const pacer = new Pacer(client, relayKeys(uniquePrefix()));
     const channel = { key: "slack:#one", everyMs: 100 };
-    await pacer.take(channel, "a");
-    const waits = [await pacer.take(channel, "b"), await pacer.take(channel, "c")];
+    await pacer.askMoment(channel, "a");
+    const waits = [await pacer.askMoment(channel, "b"), await pacer.askMoment(channel, "c")];
     expect(waits[0]).toBeLessThan(waits[1] as number);
 
     const refused = await pacer.rateLimited(channel, "a", 1000);
     expect(refused).toBeGreaterThan(900);
-    const [b, c] = [await pacer.take(channel, "b"), await pacer.take(channel, "c")];
+    const [b, c] = [await pacer.askMoment(channel, "b"), await pacer.askMoment(channel, "c")];
     expect(b).toBeGreaterThan(refused);
     expect(c).toBeGreaterThan(b);
-    expect(await pacer.take(channel, "d")).toBeGreaterThan(c);
+    expect(await pacer.askMoment(channel, "d")).toBeGreaterThan(c);
   });
 });
 
@@ -94,18 +94,18 @@ describe("per-ticket order", () => {
     const third = await delivery("third", "2026-05-01T09:05:00.000Z");
     await order.place([first, second, third].map((job) => ({ data: job.data, opts: { jobId: job.id } })));
 
-    expect(await order.take(third, conversation)).toEqual({ kind: "wait", earlier: first.id, rank: 2 });
-    expect(await order.take(first, conversation)).toEqual({ kind: "go" });
-    await order.finish(first, conversation, { detail: "HTTP 200" });
-    expect(await order.take(third, conversation)).toEqual({ kind: "wait", earlier: second.id, rank: 1 });
-    expect(await order.take(second, conversation)).toEqual({ kind: "go" });
-    await order.finish(second, conversation, { detail: "HTTP 200" });
+    expect(await order.askTurn(third, conversation)).toEqual({ kind: "wait", earlier: first.id, rank: 2 });
+    expect(await order.askTurn(first, conversation)).toEqual({ kind: "go" });
+    await order.endTurn(first, conversation, { detail: "HTTP 200" });
+    expect(await order.askTurn(third, conversation)).toEqual({ kind: "wait", earlier: second.id, rank: 1 });
+    expect(await order.askTurn(second, conversation)).toEqual({ kind: "go" });
+    await order.endTurn(second, conversation, { detail: "HTTP 200" });
     // Delivered at 09:10; the third happened at 09:05.
-    expect(await order.take(third, conversation)).toEqual({
+    expect(await order.askTurn(third, conversation)).toEqual({
       kind: "late",
       newerAt: Date.parse("2026-05-01T09:10:00.000Z"),
     });
-    await order.finish(third, conversation, { detail: "HTTP 200" });
+    await order.endTurn(third, conversation, { detail: "HTTP 200" });
     // Each one's sent mark was written with the end of its turn, so a re-run would not send it again.
     const sent = new SentMarks(client, keys);
     expect(await Promise.all([first, second, third].map((job) => sent.find(job.id ?? "")))).toEqual([
@@ -128,12 +128,12 @@ describe("per-ticket order", () => {
     expect(await order.place(placing)).toEqual([0, lookAgainMs(1), lookAgainMs(2)]);
     // The first finishes and names the next held one, to be woken at once.
     const [a, b, c] = jobs as [Job<DeliveryJob>, Job<DeliveryJob>, Job<DeliveryJob>];
-    await order.finish(a, conversation, false);
-    expect(await order.take(b, conversation)).toEqual({ kind: "go" });
+    await order.endTurn(a, conversation, false);
+    expect(await order.askTurn(b, conversation)).toEqual({ kind: "go" });
     expect(lookAgainMs(1)).toBe(1000);
     expect(lookAgainMs(100_000)).toBe(600_000);
-    await order.finish(b, conversation, false);
-    await order.finish(c, conversation, false);
+    await order.endTurn(b, conversation, false);
+    await order.endTurn(c, conversation, false);
   });
 
   it("answers the turns and finishes asked for in one turn of the event loop as if asked one after another", async () => {
@@ -143,17 +143,20 @@ describe("per-ticket order", () => {
     await order.place([first, second].map((job) => ({ data: job.data, opts: { jobId: job.id } })));
 
     // One script call for both: the second sees the first still pending ahead of it.
-    expect(await Promise.all([order.take(second, conversation), order.take(first, conversation)])).toEqual([
+    expect(await Promise.all([order.askTurn(second, conversation), order.askTurn(first, conversation)])).toEqual([
       { kind: "wait", earlier: first.id, rank: 1 },
       { kind: "go" },
     ]);
     // The first finishes, delivered at 11:00, in the same call in which the second looks again.
-    await Promise.all([order.finish(first, conversation, { detail: "HTTP 200" }), order.take(second, conversation)]);
-    expect(await order.take(second, conversation)).toEqual({
+    await Promise.all([
+      order.endTurn(first, conversation, { detail: "HTTP 200" }),
+      order.askTurn(second, conversation),
+    ]);
+    expect(await order.askTurn(second, conversation)).toEqual({
       kind: "late",
       newerAt: Date.parse("2026-05-01T11:00:00.000Z"),
     });
-    await order.finish(second, conversation, { detail: "HTTP 200" });
+    await order.endTurn(second, conversation, { detail: "HTTP 200" });
   });
 
   it("passes an earlier delivery once it has been failing longer than the bound, or once its job is gone", async () => {
@@ -164,11 +167,11 @@ describe("per-ticket order", () => {
     await order.place([failing, removed, later].map((job) => ({ data: job.data, opts: { jobId: job.id } })));
 
     await order.failing(failing, conversation);
-    expect(await order.take(later, conversation)).toEqual({ kind: "wait", earlier: failing.id, rank: 2 });
+    expect(await order.askTurn(later, conversation)).toEqual({ kind: "wait", earlier: failing.id, rank: 2 });
     await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(await order.take(later, conversation)).toEqual({ kind: "wait", earlier: removed.id, rank: 2 });
+    expect(await order.askTurn(later, conversation)).toEqual({ kind: "wait", earlier: removed.id, rank: 2 });
     await client.del(keys.deliveryJob(removed.id ?? ""));
-    expect(await order.take(later, conversation)).toEqual({ kind: "go" });
+    expect(await order.askTurn(later, conversation)).toEqual({ kind: "go" });
   });
 });
 

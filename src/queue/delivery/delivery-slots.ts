@@ -1,16 +1,19 @@
-import { DelayedError, type Job, type Queue } from "bullmq";
-import type { Logger } from "../../log.js";
+import type { Job, Queue } from "bullmq";
 import type { DeliveryJob } from "../jobs.js";
+import { goOn, park, type StageAnswer } from "./outcome.js";
 import type { SlotSettings, TargetSlots } from "./target-slots.js";
 import { lookAgainMs } from "./ticket-order.js";
 
 /**
  * How long a delivery whose target's slots are all taken waits in this process before it is
- * parked: a fast target frees a slot within milliseconds, and a wait that short costs less
- * than parking and waking the job; a slow one does not, and then the delivery gives its
- * worker slot back to the other targets.
+ * parked: a few of its target's recent sends, within these bounds. A fast target frees a slot
+ * within milliseconds (or a busy machine's tens of them), and a wait that short costs less than
+ * parking and waking the job; a slow one does not, and its deliveries give their worker slots
+ * back to the other targets after the shortest wait.
  */
-const waitHereMs = 100;
+const waitHere = { leastMs: 100, mostMs: 1000, sends: 4 };
+/** A target whose sends take longer than this on average is slow: its deliveries park at once. */
+const slowSendMs = 1000;
 
 /**
  * A slot given back in this process goes to a delivery waiting here rather than to a parked
@@ -37,6 +40,8 @@ interface WaitingHere {
 export class DeliverySlots {
   /** Per target, the deliveries waiting here, oldest job first. */
   readonly #waitingHere = new Map<string, WaitingHere[]>();
+  /** Per target, how long its sends took of late (ms, a moving average). */
+  readonly #sendMs = new Map<string, number>();
 
   constructor(
     private readonly slots: TargetSlots,
@@ -44,37 +49,39 @@ export class DeliverySlots {
     private readonly deliveries: Queue<DeliveryJob>,
     /** The target's `concurrency` and lease, as the config in force now has it. */
     private readonly settingsOf: (targetId: string) => SlotSettings,
-    private readonly logger: Logger,
   ) {}
 
-  /** Resolves once the delivery holds a slot; otherwise parks the job (throws DelayedError). */
-  async take(job: Job<DeliveryJob>, token: string | undefined): Promise<void> {
+  /** Goes on once the delivery holds a slot; otherwise parks it (a "held" outcome). */
+  async waitForSlot(job: Job<DeliveryJob>, token: string | undefined): Promise<StageAnswer> {
     const { targetId } = job.data;
     const id = job.id ?? "";
-    if (await this.slots.take(targetId, id, this.settingsOf(targetId))) return;
-    const until = Date.now() + waitHereMs;
+    const claim = () => this.slots.claim(targetId, id, this.settingsOf(targetId));
+    if (await claim()) return goOn;
+    const until = Date.now() + this.#waitHereMs(targetId);
     while (Date.now() < until) {
       const woken = await this.#waitHere(targetId, job.timestamp, until - Date.now());
-      if (woken && (await this.slots.take(targetId, id, this.settingsOf(targetId)))) return;
+      if (woken && (await claim())) return goOn;
     }
     // Asked again: one given back by another process meanwhile.
-    if (await this.slots.take(targetId, id, this.settingsOf(targetId))) return;
-    // A worker always hands its processor the job's lock token; without one, nothing can move the job.
-    if (!token) throw new Error("a delivery cannot wait for a slot without its job's lock token");
+    if (await claim()) return goOn;
     const ahead = await this.slots.lineLength(targetId);
-    this.logger.debug({ deliveryId: id, target: targetId, ahead }, "waits for a slot of its target");
     // Woken by a release; the look is a safety net, later the further back in line it is.
-    await job.moveToDelayed(Date.now() + lookAgainMs(ahead + 1), token);
+    const held = await park(job, token, {
+      by: "slot",
+      until: Date.now() + lookAgainMs(ahead + 1),
+      why: `${ahead} ahead in line for a slot of ${targetId}`,
+    });
     // In line only once parked, so that a release that takes it off the line finds it to wake.
     await this.slots.joinLine(targetId, id, job.timestamp);
     // A slot given back before it was in line woke nobody: ask once more.
-    if (await this.slots.take(targetId, id, this.settingsOf(targetId))) await job.promote().catch(() => undefined);
-    throw new DelayedError();
+    if (await claim()) await job.promote().catch(() => undefined);
+    return held;
   }
 
   /** The send is over, whatever its outcome: the slot goes to a delivery waiting here, or a parked one. */
-  async release(job: Job<DeliveryJob>): Promise<void> {
+  async release(job: Job<DeliveryJob>, sendMs: number): Promise<void> {
     const { targetId } = job.data;
+    this.#sendMs.set(targetId, 0.8 * (this.#sendMs.get(targetId) ?? sendMs) + 0.2 * sendMs);
     const next = this.#waitingHere.get(targetId)?.[0];
     const before = next ? next.createdAt - parkedFirstAfterMs : Number.POSITIVE_INFINITY;
     let parked: string | undefined = await this.slots.release(targetId, job.id ?? "", before);
@@ -97,6 +104,12 @@ export class DeliverySlots {
     } catch {
       return false; // not parked any more: running, or back in the queue
     }
+  }
+
+  #waitHereMs(targetId: string): number {
+    const sendMs = this.#sendMs.get(targetId) ?? 0;
+    if (sendMs > slowSendMs) return waitHere.leastMs;
+    return Math.min(Math.max(waitHere.sends * sendMs, waitHere.leastMs), waitHere.mostMs);
   }
 
   /** Waits here at most `ms` for a slot this process gives back; true when woken for one. */

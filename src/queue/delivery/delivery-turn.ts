@@ -1,25 +1,24 @@
-import { DelayedError, type Job } from "bullmq";
+import type { Job } from "bullmq";
 import { conversationOf } from "../../events.js";
-import type { Logger } from "../../log.js";
-import { type DeliveryReceipt, RateLimited, type Target } from "../../targets/target.js";
+import { RateLimited, type Target } from "../../targets/target.js";
 import type { DeliveryJob } from "../jobs.js";
+import { type DeliveryOutcome, park } from "./outcome.js";
 import type { Pacer } from "./pacing.js";
 import { lookAgainMs, type TicketOrder } from "./ticket-order.js";
 
-/** What a delivery may do once it is its turn. */
-export interface Turn {
+/** It is the delivery's turn: it goes now, marked late when an older event than one already delivered. */
+export interface YourTurn {
+  kind: "goOn";
   /** The event is older than one already delivered for its conversation (DeliveryContext.late). */
   late?: { newerAt: string };
-  /** The event is late and its target drops late events: this receipt instead of a send. */
-  dropped?: DeliveryReceipt;
 }
 
 /**
- * The delivery pipeline's step before and around `target.send` that decides when a delivery
+ * The delivery pipeline's stage before and around `target.send` that decides when a delivery
  * goes: after the earlier events of its conversation (queue/delivery/ticket-order.ts), and at its
- * target's pace (queue/delivery/pacing.ts). A delivery that must wait is moved to BullMQ's delayed set
- * (`moveToDelayed`, then `DelayedError`): it holds no worker while it waits, and the wait uses
- * none of its tries.
+ * target's pace (queue/delivery/pacing.ts). A delivery that must wait is parked in BullMQ's
+ * delayed set (a "held" outcome): it holds no worker while it waits, and the wait uses none of
+ * its tries.
  */
 export class DeliveryTurns {
   constructor(
@@ -27,55 +26,67 @@ export class DeliveryTurns {
     private readonly pacer: Pacer,
     /** The target's `dropStale`, as the config in force now has it. */
     private readonly dropsStale: (targetId: string) => boolean,
-    private readonly logger: Logger,
   ) {}
 
-  /** Resolves when the delivery may go now; otherwise defers the job (throws DelayedError). */
-  async take(job: Job<DeliveryJob>, token: string | undefined, target: Target): Promise<Turn> {
+  /** Its turn, or the outcome of waiting for it: held (order, pace) or dropped (stale). */
+  async waitForTurn(
+    job: Job<DeliveryJob>,
+    token: string | undefined,
+    target: Target,
+  ): Promise<YourTurn | DeliveryOutcome> {
     const { event, targetId } = job.data;
     const conversation = conversationOf(event);
-    let late: Turn["late"];
+    let late: YourTurn["late"];
     if (conversation) {
-      const turn = await this.order.take(job, conversation);
-      if (turn.kind === "wait") {
-        this.logger.debug({ deliveryId: job.id, target: targetId, after: turn.earlier }, "waits for an earlier event");
-        // The earlier one wakes it as soon as it finishes (TicketOrder.finish); the look is a safety net.
-        return defer(job, token, lookAgainMs(turn.rank));
+      const place = await this.order.askTurn(job, conversation);
+      if (place.kind === "wait") {
+        // The earlier one wakes it as soon as it finishes (TicketOrder.endTurn); the look is a safety net.
+        return park(job, token, {
+          by: "order",
+          until: Date.now() + lookAgainMs(place.rank),
+          why: `after ${place.earlier}`,
+        });
       }
-      if (turn.kind === "late") {
-        late = { newerAt: new Date(turn.newerAt).toISOString() };
+      if (place.kind === "late") {
+        late = { newerAt: new Date(place.newerAt).toISOString() };
         if (this.dropsStale(targetId)) {
-          await this.order.finish(job, conversation, false);
+          await this.order.endTurn(job, conversation, false);
           return {
-            dropped: {
-              detail: `dropped (dropStale): happened at ${event.occurredAt}, before ${late.newerAt}, already delivered`,
-            },
+            kind: "dropped",
+            by: "stale",
+            why: `dropped (dropStale): happened at ${event.occurredAt}, before ${late.newerAt}, already delivered`,
           };
         }
       }
     }
     const pace = target.paceOf?.(event);
     if (pace && pace.everyMs > 0) {
-      const waitMs = await this.pacer.take(pace, job.id ?? "");
-      if (waitMs > 0) return defer(job, token, waitMs);
+      const waitMs = await this.pacer.askMoment(pace, job.id ?? "");
+      if (waitMs > 0) return park(job, token, { by: "pace", until: Date.now() + waitMs, why: `pace of ${pace.key}` });
     }
-    return late ? { late } : {};
+    return late ? { kind: "goOn", late } : { kind: "goOn" };
   }
 
   /**
-   * After a failed send: a rate limit on a paced target moves the pace back and defers the
-   * delivery (throws DelayedError), without counting a try. Anything else returns.
+   * After a failed send: a rate limit on a paced target moves the pace back and holds the
+   * delivery, without counting a try. Undefined for any other failure.
    */
-  async rateLimited(job: Job<DeliveryJob>, token: string | undefined, target: Target, error: unknown): Promise<void> {
-    if (!(error instanceof RateLimited)) return;
+  async rateLimited(
+    job: Job<DeliveryJob>,
+    token: string | undefined,
+    target: Target,
+    error: unknown,
+  ): Promise<DeliveryOutcome | undefined> {
+    if (!(error instanceof RateLimited)) return undefined;
     const pace = target.paceOf?.(job.data.event);
-    if (!pace || pace.everyMs <= 0) return;
+    if (!pace || pace.everyMs <= 0) return undefined;
     const waitMs = await this.pacer.rateLimited(pace, job.id ?? "", error.afterMs);
-    this.logger.info(
-      { deliveryId: job.id, target: job.data.targetId, pace: pace.key, retryInMs: waitMs },
-      "rate limited; the pace moves back",
-    );
-    return defer(job, token, waitMs);
+    return park(job, token, {
+      by: "rateLimit",
+      until: Date.now() + waitMs,
+      why: `the pace of ${pace.key} moves back ${waitMs} ms`,
+      details: { pace: pace.key },
+    });
   }
 
   /** A try failed and will be retried: the later events of its conversation wait for it, within a bound. */
@@ -89,17 +100,10 @@ export class DeliveryTurns {
    * already sent). The next one may go. True when the sent mark of a delivered one was written
    * with it; false when the delivery has no conversation, and the caller writes the mark.
    */
-  async finish(job: Job<DeliveryJob>, delivered: { detail: string } | false): Promise<boolean> {
+  async done(job: Job<DeliveryJob>, delivered: { detail: string } | false): Promise<boolean> {
     const conversation = conversationOf(job.data.event);
     if (!conversation) return false;
-    await this.order.finish(job, conversation, delivered);
+    await this.order.endTurn(job, conversation, delivered);
     return true;
   }
-}
-
-async function defer(job: Job<DeliveryJob>, token: string | undefined, waitMs: number): Promise<never> {
-  // A worker always hands its processor the job's lock token; without one, nothing can move the job.
-  if (!token) throw new Error("a delivery cannot wait for its turn without its job's lock token");
-  await job.moveToDelayed(Date.now() + waitMs, token);
-  throw new DelayedError();
 }

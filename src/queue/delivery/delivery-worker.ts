@@ -55,15 +55,11 @@ export function startDeliveryWorker(deps: {
       new TicketOrder(redis, keys, deliveries),
       new Pacer(redis, keys),
       (targetId) => parts().config.targets[targetId]?.dropStale ?? false,
-      logger,
     ),
-    slots: new DeliverySlots(
-      new TargetSlots(redis, keys),
-      deliveries,
-      (targetId) => slotSettingsOf(parts().config.targets[targetId]),
-      logger,
+    slots: new DeliverySlots(new TargetSlots(redis, keys), deliveries, (targetId) =>
+      slotSettingsOf(parts().config.targets[targetId]),
     ),
-    mutes: new MuteHold(new Mutes(redis, keys, deliveries), logger),
+    mutes: new MuteHold(new Mutes(redis, keys, deliveries)),
     fallbacks: new Fallbacks(
       deliveries,
       (targetId) => parts().config.targets[targetId]?.fallback,

@@ -3,9 +3,9 @@ import type { Job, Queue } from "bullmq";
 import type { DigestConfig } from "../../config/digest-schema.js";
 import { conversationOf, type RelayEvent, receiptIdOf } from "../../events.js";
 import type { Logger } from "../../log.js";
-import type { DigestListing, Message } from "../../messages/message.js";
+import type { DigestListing } from "../../messages/message.js";
 import { fieldReader } from "../../routing/fields.js";
-import type { DeliveryContext, DeliveryReceipt, Target } from "../../targets/target.js";
+import type { DeliveryReceipt, Target } from "../../targets/target.js";
 import { type DeliveryJob, type DeliveryPolicy, deliveryJobOptions } from "../jobs.js";
 import type { DigestWindows } from "./digest-windows.js";
 
@@ -40,7 +40,7 @@ export class Digests {
    * The digest's part in one delivery, before it takes its turn to send: the receipt when the
    * delivery's work ends here (it joined a window, or closed one), undefined when it is sent.
    */
-  async take(job: Job<DeliveryJob>, target: Target): Promise<DeliveryReceipt | undefined> {
+  async collect(job: Job<DeliveryJob>, target: Target): Promise<DeliveryReceipt | undefined> {
     const { digest, fallbackFor, targetId } = job.data;
     if (digest?.step === "close") return this.close(job.data, digest);
     // A digest's message, a thread reply, a lone event and a fallback delivery are sent as they are.
@@ -145,21 +145,6 @@ export class Digests {
     logger.info({ target: targetId, window: windowId, events: window.count }, `digest window closed: ${detail}`);
     return { detail: `digest window ${windowId} closed: ${detail}` };
   }
-}
-
-/**
- * How the pipeline sends one delivery: a digest's thread reply only into a thread that exists
- * (never a new root, never in the channel), anything else as the target sends it.
- */
-export async function sendDelivery(
-  target: Target,
-  data: DeliveryJob,
-  message: Message,
-  context: DeliveryContext,
-): Promise<DeliveryReceipt> {
-  if (data.digest?.step !== "thread") return target.send(message, context);
-  const receipt = await target.replyInThread?.(message, context);
-  return receipt ?? { detail: "no thread to reply in: shown in the digest only" };
 }
 
 /** The values of the `groupBy` fields for one delivery, each as text ("" when the event has none). */

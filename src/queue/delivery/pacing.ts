@@ -87,7 +87,7 @@ export class Pacer {
   ) {}
 
   /** Milliseconds this delivery must wait for its moment; 0 to go now. */
-  async take(pace: Pace, deliveryId: string): Promise<number> {
+  async askMoment(pace: Pace, deliveryId: string): Promise<number> {
     const key = this.keys.pace(pace.key);
     return Number(await takeMoment.run(this.redis, [key, `${key}:held`], [deliveryId, pace.everyMs]));
   }

@@ -93,7 +93,7 @@ export class TargetSlots {
   ) {}
 
   /** True: the delivery holds a slot now. */
-  take(targetId: string, deliveryId: string, settings: SlotSettings): Promise<boolean> {
+  claim(targetId: string, deliveryId: string, settings: SlotSettings): Promise<boolean> {
     return this.#takes.call({ targetId, deliveryId, value: settings.limit, leaseMs: settings.leaseMs });
   }
 

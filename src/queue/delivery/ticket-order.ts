@@ -17,7 +17,7 @@ export const orderWaitForFailingMs = 60_000;
 
 /**
  * When a held delivery looks again by itself, at place `rank` in its conversation's line. The
- * delivery before it wakes it the moment it finishes (`finish`), so this look only matters when
+ * delivery before it wakes it the moment it finishes (`endTurn`), so this look only matters when
  * that wake was lost (a worker killed between the two) or when the one before it keeps failing
  * and may be passed: the next in line looks after a second, the ones far behind it rarely, so
  * that a backlog of thousands for one ticket costs next to nothing while it waits.
@@ -26,7 +26,7 @@ export function lookAgainMs(rank: number): number {
   return Math.min(Math.max(rank, 1) * 1000, 10 * 60_000);
 }
 
-export type Turn =
+export type OrderPlace =
   | { kind: "go" }
   /** Behind `earlier`, which is not finished yet; `rank` deliveries of its conversation are ahead of it. */
   | { kind: "wait"; earlier: string; rank: number }
@@ -85,13 +85,13 @@ export class TicketOrder {
       parked.map(async ({ data, opts }) => {
         const conversation = conversationOf(data.event);
         if (!conversation || !opts.jobId) return;
-        const turn = await this.take({ id: opts.jobId, data } as Job<DeliveryJob>, conversation);
+        const turn = await this.askTurn({ id: opts.jobId, data } as Job<DeliveryJob>, conversation);
         if (turn.kind !== "wait") await this.#wake(opts.jobId);
       }),
     );
   }
 
-  async take(job: Job<DeliveryJob>, conversation: Conversation): Promise<Turn> {
+  async askTurn(job: Job<DeliveryJob>, conversation: Conversation): Promise<OrderPlace> {
     const { event, targetId } = job.data;
     const key = this.keys.ticketOrder(targetId, conversation.key);
     return this.#takes.call({ key, id: job.id ?? "", score: arrivalScore(event), platform: platformMs(event) ?? "" });
@@ -100,18 +100,20 @@ export class TicketOrder {
   readonly #takes = this.#turns("take");
 
   #turns(mode: "take" | "place") {
-    return new SameTurnBatch<{ key: string; id: string; score: number; platform: number | "" }, Turn>(async (asks) => {
-      const keys = asks.flatMap(({ key }) => [key, `${key}:state`]);
-      const args = asks.flatMap(({ id, score, platform }) => [id, score, platform]);
-      const answers = (await turnsScript.run(this.redis, keys, [
-        mode,
-        this.keys.deliveryJob(""),
-        Date.now(),
-        this.failingBoundMs,
-        ...args,
-      ])) as (string | number)[];
-      return asks.map((_, index) => turnOf(answers.slice(3 * index, 3 * index + 3)));
-    });
+    return new SameTurnBatch<{ key: string; id: string; score: number; platform: number | "" }, OrderPlace>(
+      async (asks) => {
+        const keys = asks.flatMap(({ key }) => [key, `${key}:state`]);
+        const args = asks.flatMap(({ id, score, platform }) => [id, score, platform]);
+        const answers = (await turnsScript.run(this.redis, keys, [
+          mode,
+          this.keys.deliveryJob(""),
+          Date.now(),
+          this.failingBoundMs,
+          ...args,
+        ])) as (string | number)[];
+        return asks.map((_, index) => placeOf(answers.slice(3 * index, 3 * index + 3)));
+      },
+    );
   }
 
   /** A try failed and will be retried: from now on the bound of the deliveries behind it runs. */
@@ -124,7 +126,7 @@ export class TicketOrder {
    * The delivery is finished; `delivered` when the target took it (its time may be the newest),
    * with what the target said, written as its sent mark in the same call.
    */
-  async finish(
+  async endTurn(
     job: Job<DeliveryJob>,
     conversation: Conversation,
     delivered: { detail: string } | false,
@@ -161,7 +163,7 @@ export class TicketOrder {
   });
 }
 
-function turnOf([kind, detail, rank]: (string | number | undefined)[]): Turn {
+function placeOf([kind, detail, rank]: (string | number | undefined)[]): OrderPlace {
   if (kind === "wait") return { kind, earlier: String(detail), rank: Number(rank) };
   if (kind === "late") return { kind, newerAt: Number(detail) };
   return { kind: "go" };
