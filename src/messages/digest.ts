@@ -1,7 +1,7 @@
 import type { KnownBlock } from "@slack/types";
 import type { RelayEvent } from "../events.js";
 import { describeEvent } from "./describe.js";
-import { type EmailMessage, escapeHtml, renderEmail } from "./email.js";
+import { type EmailMessage, escapeHtml } from "./email.js";
 import type { DigestListing, Message } from "./message.js";
 import {
   buttonUrl,
@@ -10,23 +10,9 @@ import {
   limit,
   limitEscaped,
   mrkdwn,
-  renderSlack,
   type SlackMessage,
 } from "./slack.js";
 import { humanize } from "./words.js";
-
-/**
- * What a Slack target posts for a message: the digest's list when it is one, else the one
- * event's message. Targets and `dlq show` render through here, so a digest looks the same in both.
- */
-export function renderSlackMessage(message: Message): SlackMessage {
-  return message.digest ? renderSlackDigest(message, message.digest) : renderSlack(message);
-}
-
-/** What an email target sends for a message, as `renderSlackMessage` for Slack. */
-export function renderEmailMessage(message: Message): EmailMessage {
-  return message.digest ? renderEmailDigest(message, message.digest) : renderEmail(message);
-}
 
 /** A line's own text is cut here; a long title says what it needs in its first 200 characters. */
 const lineTitleLength = 200;

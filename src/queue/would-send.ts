@@ -1,6 +1,6 @@
 import type { TargetConfig } from "../config/schema.js";
-import { renderEmailMessage, renderSlackMessage } from "../messages/digest.js";
 import type { EmailMessage } from "../messages/email.js";
+import { renderEmailMessage, renderSlackMessage } from "../messages/render.js";
 import type { SlackMessage } from "../messages/slack.js";
 import type { MessageTemplates } from "../messages/templates.js";
 import { httpBody } from "../targets/http.js";

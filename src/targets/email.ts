@@ -1,6 +1,6 @@
 import nodemailer from "nodemailer";
 import type { EmailTargetConfig } from "../config/schema.js";
-import { renderEmailMessage } from "../messages/digest.js";
+import { renderEmailMessage } from "../messages/render.js";
 import { emailThreadHeaders } from "./email-thread.js";
 import { PermanentFailure, RetryLater, type Target } from "./target.js";
 

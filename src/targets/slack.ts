@@ -7,8 +7,8 @@ import {
   WebClient,
 } from "@slack/web-api";
 import type { SlackTargetConfig } from "../config/schema.js";
-import { renderSlackMessage } from "../messages/digest.js";
 import type { Message } from "../messages/message.js";
+import { renderSlackMessage } from "../messages/render.js";
 import type { SlackMessage } from "../messages/slack.js";
 import { markLate } from "../messages/slack-late.js";
 import { failureOfStatus, networkFailure } from "./failure.js";
