@@ -3,26 +3,9 @@ import { defineConfig } from "vitest/config";
 /**
  * Suites that start relay processes, kill them, run the CLI as a user would or drive a
  * browser: slower, so `npm test` leaves them to `npm run test:processes` (CI runs both).
+ * A suite is its folder: a new slow file goes into test/processes/, no list to keep.
  */
-const processSuites = [
-  "test/digest-crash.test.ts",
-  "test/dlq-commands.test.ts",
-  "test/embedded-redis.test.ts",
-  "test/mute-commands.test.ts",
-  "test/ops-server.test.ts",
-  "test/queue-dashboard.test.ts",
-  "test/reload.test.ts",
-  "test/route-command.test.ts",
-  "test/route-tests-command.test.ts",
-  "test/send-test-command.test.ts",
-  "test/serve-pretty.test.ts",
-  "test/shutdown.test.ts",
-  "test/slack-order-pace.test.ts",
-  "test/slack-threads.test.ts",
-  "test/time-interval-commands.test.ts",
-  "test/try-command.test.ts",
-  "test/worker-crash.test.ts",
-];
+const processSuites = ["test/processes/**/*.test.ts"];
 
 /** Whole Redis topologies (a three-master Cluster, a Sentinel failover, TLS) with several relay processes. */
 const scaleSuites = ["test/scale/**/*.test.ts"];

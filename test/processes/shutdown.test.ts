@@ -2,14 +2,17 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deliveryQueueName } from "../src/queue/jobs.js";
-import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
-import { uniquePrefix } from "./support/relay.js";
-import { startRelayProcess } from "./support/relay-process.js";
-import { waitFor } from "./support/wait.js";
+import { deliveryQueueName } from "../../src/queue/jobs.js";
+import { type HttpSink, startHttpSink } from "../support/http-sink.js";
+import { type RedisServer, startRedisServer } from "../support/redis.js";
+import { uniquePrefix } from "../support/relay.js";
+import { startRelayProcess } from "../support/relay-process.js";
+import { waitFor } from "../support/wait.js";
 
-const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
+const statusChange = readFileSync(
+  new URL("../fixtures/socialboards/ticket_status_change.json", import.meta.url),
+  "utf8",
+);
 
 /** SIGTERM, as docker stop sends it, to a relay that is busy on both sides. */
 describe("shutting down", () => {

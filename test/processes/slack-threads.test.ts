@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
-import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
-import { type RelayProcess, startRelayProcess } from "./support/relay-process.js";
-import { type SlackApiServer, type SlackPost, startSlackApi } from "./support/slack-api.js";
-import { replyCreation, statusChange, ticketCreation } from "./support/ticket-events.js";
-import { waitFor } from "./support/wait.js";
+import { type RedisServer, startRedisServer } from "../support/redis.js";
+import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
+import { type RelayProcess, startRelayProcess } from "../support/relay-process.js";
+import { type SlackApiServer, type SlackPost, startSlackApi } from "../support/slack-api.js";
+import { replyCreation, statusChange, ticketCreation } from "../support/ticket-events.js";
+import { waitFor } from "../support/wait.js";
 
 const token = "fake-slack-token-for-tests";
 const urlToken = "url-7b1f2a9e";

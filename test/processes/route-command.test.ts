@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, writeConfig } from "./support/cli-run.js";
+import { runCli, writeConfig } from "../support/cli-run.js";
 
 /**
  * `ticket-relay route --event FILE`: a dry run of the routes. Nothing listens on the Redis port
@@ -60,7 +60,7 @@ describe("ticket-relay route", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout).toContain('reopened: previousStatus is "open", wanted "pending"');
-    await expect(withoutNow(stdout)).toMatchFileSnapshot("golden/route/ticket_status_change.txt");
+    await expect(withoutNow(stdout)).toMatchFileSnapshot("../golden/route/ticket_status_change.txt");
   });
 
   it("prints the same as one JSON document with --json", async () => {
@@ -79,7 +79,7 @@ describe("ticket-relay route", () => {
       matched: false,
       reason: 'previousStatus is "open", wanted "pending"',
     });
-    await expect(`${withoutNow(stdout)}\n`).toMatchFileSnapshot("golden/route/ticket_status_change.json.txt");
+    await expect(`${withoutNow(stdout)}\n`).toMatchFileSnapshot("../golden/route/ticket_status_change.json.txt");
   });
 
   it("says which condition of the shipped route a pending → open change fails", async () => {

@@ -1,15 +1,18 @@
 import { readFileSync } from "node:fs";
 import type { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeliveryJob } from "../src/queue/jobs.js";
-import { openDeliveryQueue } from "../src/queue/queues.js";
-import { runCli, writeConfig } from "./support/cli-run.js";
-import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
-import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
-import { waitFor } from "./support/wait.js";
+import type { DeliveryJob } from "../../src/queue/jobs.js";
+import { openDeliveryQueue } from "../../src/queue/queues.js";
+import { runCli, writeConfig } from "../support/cli-run.js";
+import { type HttpSink, startHttpSink } from "../support/http-sink.js";
+import { type RedisServer, startRedisServer } from "../support/redis.js";
+import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
+import { waitFor } from "../support/wait.js";
 
-const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
+const statusChange = readFileSync(
+  new URL("../fixtures/socialboards/ticket_status_change.json", import.meta.url),
+  "utf8",
+);
 
 /**
  * `ticket-relay mute`, `unmute`, `mutes` and `targets list` as a user runs them at a shell,

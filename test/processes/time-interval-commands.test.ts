@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, writeConfig } from "./support/cli-run.js";
-import { shifts } from "./support/time-intervals.js";
+import { runCli, writeConfig } from "../support/cli-run.js";
+import { shifts } from "../support/time-intervals.js";
 
 /** `check` and `route --at` on a config with time intervals, run as a user runs them. */
 describe("ticket-relay check with time intervals", () => {

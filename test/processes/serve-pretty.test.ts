@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeConfig } from "./support/cli-run.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
-import { uniquePrefix } from "./support/relay.js";
-import { waitFor } from "./support/wait.js";
+import { writeConfig } from "../support/cli-run.js";
+import { type RedisServer, startRedisServer } from "../support/redis.js";
+import { uniquePrefix } from "../support/relay.js";
+import { waitFor } from "../support/wait.js";
 
-const entry = new URL("support/cli-entry.ts", import.meta.url).pathname;
+const entry = new URL("../support/cli-entry.ts", import.meta.url).pathname;
 
 /** `serve` as a process whose stdout is a pipe, as under docker or systemd. */
 describe("serve's log lines", () => {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, writeConfig } from "./support/cli-run.js";
-import { freePort } from "./support/free-port.js";
-import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
-import { uniquePrefix } from "./support/relay.js";
-import { type RelayProcess, startRelayProcess } from "./support/relay-process.js";
-import { type SlackApiServer, startSlackApi } from "./support/slack-api.js";
+import { runCli, writeConfig } from "../support/cli-run.js";
+import { freePort } from "../support/free-port.js";
+import { type HttpSink, startHttpSink } from "../support/http-sink.js";
+import { type RedisServer, startRedisServer } from "../support/redis.js";
+import { uniquePrefix } from "../support/relay.js";
+import { type RelayProcess, startRelayProcess } from "../support/relay-process.js";
+import { type SlackApiServer, startSlackApi } from "../support/slack-api.js";
 
 const slackToken = "xoxb-try-test";
 

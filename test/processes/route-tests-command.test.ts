@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "./support/cli-run.js";
+import { runCli } from "../support/cli-run.js";
 
 /** Dummy values for the shipped config's ${VAR}s; nothing is sent, and no Redis is needed. */
 const shippedEnv = {

@@ -4,12 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, writeConfig } from "./support/cli-run.js";
-import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { startRelayProcess } from "./support/relay-process.js";
-import { waitFor } from "./support/wait.js";
+import { runCli, writeConfig } from "../support/cli-run.js";
+import { type HttpSink, startHttpSink } from "../support/http-sink.js";
+import { startRelayProcess } from "../support/relay-process.js";
+import { waitFor } from "../support/wait.js";
 
-const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
+const statusChange = readFileSync(
+  new URL("../fixtures/socialboards/ticket_status_change.json", import.meta.url),
+  "utf8",
+);
 
 /** `redis.url: embedded`: the relay starts, watches and stops a redis-server of its own. */
 describe("the embedded Redis", () => {

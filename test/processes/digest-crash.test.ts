@@ -1,11 +1,11 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
-import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
-import { type RelayProcess, startRelayProcess } from "./support/relay-process.js";
-import { statusChanges, ticketRange } from "./support/status-changes.js";
-import { waitFor } from "./support/wait.js";
+import { type HttpSink, startHttpSink } from "../support/http-sink.js";
+import { type RedisServer, startRedisServer } from "../support/redis.js";
+import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
+import { type RelayProcess, startRelayProcess } from "../support/relay-process.js";
+import { statusChanges, ticketRange } from "../support/status-changes.js";
+import { waitFor } from "../support/wait.js";
 
 interface DigestBody {
   digest?: { count: number; events: { ticketId: string }[] };

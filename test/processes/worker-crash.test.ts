@@ -2,15 +2,18 @@ import { readFileSync } from "node:fs";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deliveryQueueName } from "../src/queue/jobs.js";
-import { relayKeys } from "../src/queue/queues.js";
-import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
-import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
-import { startRelayProcess } from "./support/relay-process.js";
-import { waitFor } from "./support/wait.js";
+import { deliveryQueueName } from "../../src/queue/jobs.js";
+import { relayKeys } from "../../src/queue/queues.js";
+import { type HttpSink, startHttpSink } from "../support/http-sink.js";
+import { type RedisServer, startRedisServer } from "../support/redis.js";
+import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
+import { startRelayProcess } from "../support/relay-process.js";
+import { waitFor } from "../support/wait.js";
 
-const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
+const statusChange = readFileSync(
+  new URL("../fixtures/socialboards/ticket_status_change.json", import.meta.url),
+  "utf8",
+);
 
 /** Worker processes killed with SIGKILL in the middle of deliveries, one after another. */
 describe("when workers crash", () => {

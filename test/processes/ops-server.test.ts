@@ -1,15 +1,18 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, writeConfig } from "./support/cli-run.js";
-import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { scrape } from "./support/metrics.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
-import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
-import { startRelayProcess } from "./support/relay-process.js";
-import { waitFor } from "./support/wait.js";
+import { runCli, writeConfig } from "../support/cli-run.js";
+import { type HttpSink, startHttpSink } from "../support/http-sink.js";
+import { scrape } from "../support/metrics.js";
+import { type RedisServer, startRedisServer } from "../support/redis.js";
+import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
+import { startRelayProcess } from "../support/relay-process.js";
+import { waitFor } from "../support/wait.js";
 
-const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
+const statusChange = readFileSync(
+  new URL("../fixtures/socialboards/ticket_status_change.json", import.meta.url),
+  "utf8",
+);
 
 /** A worker process has no webhook port: its own small server tells orchestrators and Prometheus how it is. */
 describe("the worker role's ops server", () => {

@@ -4,14 +4,17 @@ import { join } from "node:path";
 import type { Queue } from "bullmq";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeliveryJob } from "../src/queue/jobs.js";
-import { openDeliveryQueue } from "../src/queue/queues.js";
-import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
-import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
-import { waitFor } from "./support/wait.js";
+import type { DeliveryJob } from "../../src/queue/jobs.js";
+import { openDeliveryQueue } from "../../src/queue/queues.js";
+import { type HttpSink, startHttpSink } from "../support/http-sink.js";
+import { type RedisServer, startRedisServer } from "../support/redis.js";
+import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
+import { waitFor } from "../support/wait.js";
 
-const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
+const statusChange = readFileSync(
+  new URL("../fixtures/socialboards/ticket_status_change.json", import.meta.url),
+  "utf8",
+);
 const token = "admin-token-0f3c7a92";
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const basic = (password: string) => `Basic ${Buffer.from(`ops:${password}`).toString("base64")}`;

@@ -4,16 +4,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../src/log.js";
-import { watchConfig } from "../src/reload.js";
-import { runCli, writeConfig } from "./support/cli-run.js";
-import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
-import { startTestRelay, uniquePrefix } from "./support/relay.js";
-import { startRelayProcess } from "./support/relay-process.js";
-import { waitFor } from "./support/wait.js";
+import { createLogger } from "../../src/log.js";
+import { watchConfig } from "../../src/reload.js";
+import { runCli, writeConfig } from "../support/cli-run.js";
+import { type HttpSink, startHttpSink } from "../support/http-sink.js";
+import { type RedisServer, startRedisServer } from "../support/redis.js";
+import { startTestRelay, uniquePrefix } from "../support/relay.js";
+import { startRelayProcess } from "../support/relay-process.js";
+import { waitFor } from "../support/wait.js";
 
-const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
+const statusChange = readFileSync(
+  new URL("../fixtures/socialboards/ticket_status_change.json", import.meta.url),
+  "utf8",
+);
 
 /** Changing a running relay's config, and starting one that cannot start. */
 describe("a running relay's config", () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runCli, writeConfig } from "./support/cli-run.js";
-import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type SlackApiServer, startSlackApi } from "./support/slack-api.js";
-import { type SmtpServer, startSmtpServer } from "./support/smtp.js";
+import { runCli, writeConfig } from "../support/cli-run.js";
+import { type HttpSink, startHttpSink } from "../support/http-sink.js";
+import { type SlackApiServer, startSlackApi } from "../support/slack-api.js";
+import { type SmtpServer, startSmtpServer } from "../support/smtp.js";
 
 const slackToken = "xoxb-send-test";
 const marker = "ticket-relay test message — not a real ticket";

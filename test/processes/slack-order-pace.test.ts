@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
-import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
-import { type SlackApiServer, type SlackPost, startSlackApi } from "./support/slack-api.js";
-import { aboutTicket, replyCreation, statusChange, ticketCreation } from "./support/ticket-events.js";
-import { waitFor } from "./support/wait.js";
+import { type RedisServer, startRedisServer } from "../support/redis.js";
+import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
+import { type SlackApiServer, type SlackPost, startSlackApi } from "../support/slack-api.js";
+import { aboutTicket, replyCreation, statusChange, ticketCreation } from "../support/ticket-events.js";
+import { waitFor } from "../support/wait.js";
 
 // Built at run time, so that no secret scanner takes it for a real token.
 const token = ["xox", "b", "order", "pace", "test"].join("-");

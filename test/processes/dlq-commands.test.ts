@@ -2,17 +2,20 @@ import { readFileSync } from "node:fs";
 import type { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DisabledTargets } from "../src/queue/disabled-targets.js";
-import type { DeliveryJob } from "../src/queue/jobs.js";
-import { openDeliveryQueue, relayKeys } from "../src/queue/queues.js";
-import { runCli, writeConfig } from "./support/cli-run.js";
-import { freePort } from "./support/free-port.js";
-import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
-import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
-import { waitFor } from "./support/wait.js";
+import { DisabledTargets } from "../../src/queue/disabled-targets.js";
+import type { DeliveryJob } from "../../src/queue/jobs.js";
+import { openDeliveryQueue, relayKeys } from "../../src/queue/queues.js";
+import { runCli, writeConfig } from "../support/cli-run.js";
+import { freePort } from "../support/free-port.js";
+import { type HttpSink, startHttpSink } from "../support/http-sink.js";
+import { type RedisServer, startRedisServer } from "../support/redis.js";
+import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
+import { waitFor } from "../support/wait.js";
 
-const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
+const statusChange = readFileSync(
+  new URL("../fixtures/socialboards/ticket_status_change.json", import.meta.url),
+  "utf8",
+);
 const day = 24 * 3600_000;
 
 /**
