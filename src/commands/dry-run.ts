@@ -1,15 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { closestName } from "../config/errors.js";
 import type { Config } from "../config/schema.js";
-import type { RelayEvent } from "../events.js";
 import { compileTemplates } from "../messages/templates.js";
 import { deliveryJobId } from "../queue/jobs.js";
 import { type WouldSend, wouldSend } from "../queue/would-send.js";
 import type { MatchCondition } from "../routing/conditions.js";
-import { describeUnmet } from "../routing/explain.js";
+import { describeDecision } from "../routing/explain.js";
 import type { FieldValue } from "../routing/fields.js";
-import { compileRoutes, firstUnmetCondition } from "../routing/router.js";
-import { compileTimeIntervals, type IntervalsAt, routeTimeProblem } from "../routing/time-intervals.js";
+import { compileRoutes, type RouteDecision } from "../routing/router.js";
 import type { Source } from "../sources/source.js";
 import { eventSummary } from "./try/plan.js";
 
@@ -55,7 +53,6 @@ export function dryRun(config: Config, source: Source, payload: unknown, at = ne
   source.validate(payload);
   const receipt = { id: dryRunReceipt, source: source.id, receivedAt: at.toISOString() };
   const router = compileRoutes(config.routes, config.timeIntervals);
-  const holds = compileTimeIntervals(config.timeIntervals).at(at);
   const templates = compileTemplates(config);
   return source.normalize(payload, receipt).map((event, index) => {
     const deliveries = router.match(event);
@@ -65,7 +62,8 @@ export function dryRun(config: Config, source: Source, payload: unknown, at = ne
       type: event.type,
       known: event.known,
       summary: eventSummary(event),
-      routes: routeVerdicts(config, event, holds),
+      // Judged at the event's receivedAt, which is `at`: the receipt above says so.
+      routes: router.decide(event).map(routeVerdict),
       targets: deliveries.map((delivery) => delivery.targetId),
       messages: deliveries.map(({ targetId, route }) => ({
         target: targetId,
@@ -81,23 +79,22 @@ export function dryRun(config: Config, source: Source, payload: unknown, at = ne
   });
 }
 
-function routeVerdicts(config: Config, event: RelayEvent, holds: IntervalsAt): RouteVerdict[] {
-  let takenBy: string | undefined;
-  return config.routes.map((route, index) => {
-    const name = route.name ?? `routes[${index}]`;
-    if (takenBy !== undefined) {
-      return { route: name, matched: false, notTried: `${takenBy} took the event and has no continue` };
+/** A route's decision as `route --json` has always shown it (its golden files hold the shape). */
+function routeVerdict(decision: RouteDecision): RouteVerdict {
+  const { route } = decision;
+  switch (decision.kind) {
+    case "matched":
+      return { route, matched: true, targets: [...decision.targets], continue: decision.continue };
+    case "unmet": {
+      const { key, value, condition } = decision.unmet;
+      return { route, matched: false, reason: describeDecision(decision), key, value, wanted: condition };
     }
-    const unmet = firstUnmetCondition(route, event);
-    if (unmet) {
-      const { key, value, condition } = unmet;
-      return { route: name, matched: false, reason: describeUnmet(unmet), key, value, wanted: condition };
-    }
-    const outsideTime = routeTimeProblem(route, holds);
-    if (outsideTime) return { route: name, matched: false, reason: outsideTime, outsideTime: true };
-    if (!route.continue) takenBy = name;
-    return { route: name, matched: true, targets: route.to, continue: route.continue };
-  });
+    case "inactive":
+    case "muted":
+      return { route, matched: false, reason: describeDecision(decision), outsideTime: true };
+    case "notTried":
+      return { route, matched: false, notTried: describeDecision(decision) };
+  }
 }
 
 /** Route verdicts as lines: `✗ reopened: previousStatus is "open", wanted "pending"`. */

@@ -1,11 +1,48 @@
 import type { MatchCondition } from "./conditions.js";
 import type { FieldValue } from "./fields.js";
-import type { UnmetCondition } from "./router.js";
+import type { RouteDecision, UnmetCondition } from "./router.js";
 
 /**
  * Routes and events in words, for people reading `route`, `test` and `check`: why a route
  * does not take an event (`previousStatus is "pending", wanted "open"`), what a route asks for.
  */
+
+/**
+ * Why a route did not take an event, as `route --event` prints it: `previousStatus is
+ * "pending", wanted "open"`, `muted during nights, which holds at the event's receipt`.
+ */
+export function describeDecision(decision: Exclude<RouteDecision, { kind: "matched" }>): string {
+  switch (decision.kind) {
+    case "unmet":
+      return describeUnmet(decision.unmet);
+    case "inactive": {
+      const { activeDuring } = decision;
+      return `active only during ${activeDuring.join(" or ")}, which ${activeDuring.length > 1 ? "do" : "does"} not hold at the event's receipt`;
+    }
+    case "muted":
+      return `muted during ${decision.mutedDuring}, which holds at the event's receipt`;
+    case "notTried":
+      return `${decision.takenBy} took the event and has no continue`;
+  }
+}
+
+/**
+ * The key a route did not take an event on, for a log line: the condition's field
+ * (`previousStatus`), `activeDuring` or `mutedDuring`. Undefined for a route that took it or
+ * was not tried.
+ */
+export function unmetKey(decision: RouteDecision): string | undefined {
+  switch (decision.kind) {
+    case "unmet":
+      return decision.unmet.key;
+    case "inactive":
+      return "activeDuring";
+    case "muted":
+      return "mutedDuring";
+    default:
+      return undefined;
+  }
+}
 
 /** `previousStatus is "pending", wanted "open"`. */
 export function describeUnmet({ key, condition, value }: UnmetCondition): string {

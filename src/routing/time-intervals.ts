@@ -130,24 +130,26 @@ export function compileTimeIntervals(config: TimeIntervalsConfig): TimeIntervals
 
 type RouteTime = Pick<RouteConfig, "activeDuring" | "mutedDuring">;
 
-/**
- * Why a route is passed over at this time, or undefined when its time allows it: none of its
- * `activeDuring` intervals holds, or one of its `mutedDuring` intervals does.
- */
-export function routeTimeProblem(route: RouteTime, holds: IntervalsAt): string | undefined {
+/** Why a route is passed over at a time (routing/explain.ts says it in words). */
+export type OutsideTime =
+  /** None of its `activeDuring` intervals holds. */
+  | { kind: "inactive"; activeDuring: readonly string[] }
+  /** One of its `mutedDuring` intervals holds: the first one. */
+  | { kind: "muted"; mutedDuring: string };
+
+/** Why a route is passed over at this time, or undefined when its time allows it. */
+export function routeOutsideTime(route: RouteTime, holds: IntervalsAt): OutsideTime | undefined {
   const { activeDuring, mutedDuring } = route;
-  if (activeDuring && !activeDuring.some(holds)) {
-    return `active only during ${activeDuring.join(" or ")}, which ${activeDuring.length > 1 ? "do" : "does"} not hold at the event's receipt`;
-  }
+  if (activeDuring && !activeDuring.some(holds)) return { kind: "inactive", activeDuring };
   const muting = mutedDuring?.find(holds);
-  if (muting) return `muted during ${muting}, which holds at the event's receipt`;
+  if (muting) return { kind: "muted", mutedDuring: muting };
   return undefined;
 }
 
 /** A route's time check, or undefined for a route that has none (most): the router then skips it. */
 export function compileRouteTime(route: RouteTime): ((holds: IntervalsAt) => boolean) | undefined {
   if (!route.activeDuring && !route.mutedDuring) return undefined;
-  return (holds) => routeTimeProblem(route, holds) === undefined;
+  return (holds) => routeOutsideTime(route, holds) === undefined;
 }
 
 /**
