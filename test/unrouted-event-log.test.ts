@@ -43,4 +43,18 @@ routes:
     expect(JSON.parse(line)).toMatchObject({ level: info, type: "reply_creation", ticketId: "4478963" });
     expect(relay.logs.filter((entry) => entry.includes("matched no route"))).toHaveLength(1);
   });
+
+  it("names for each route the key it failed on, the words being route --event's", async () => {
+    const response = await fetch(`${relay.url}/webhooks/socialboards?token=url-secret`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: readFileSync("test/fixtures/socialboards/note_creation.json"),
+    });
+    expect(response.status).toBe(200);
+    const line = await waitFor(
+      () => relay.logs.find((entry) => entry.includes("matched no route") && entry.includes('"note_creation"')),
+      { what: "the note's no-route log line" },
+    );
+    expect(JSON.parse(line).unmet).toEqual({ "routes[0]": "event" });
+  });
 });

@@ -4,6 +4,8 @@ import type { Logger } from "../../log.js";
 import type { EventRecorder } from "../../metrics/relay-metrics.js";
 import type { RedisClient } from "../../redis/connections.js";
 import type { RelayParts } from "../../relay-parts.js";
+import { unmetKey } from "../../routing/explain.js";
+import type { Router } from "../../routing/router.js";
 import { BatchedAdd } from "../batched-add.js";
 import { TicketOrder } from "../delivery/ticket-order.js";
 import { type DeliveryJob, deliveryJobOptions, type InboundJob } from "../jobs.js";
@@ -54,8 +56,7 @@ export class WebhookRouting {
     for (const event of events) this.#reportIfUnknown(event);
     const jobs = events.flatMap((event) => {
       const routed = router.match(event);
-      if (routed.length === 0)
-        logger.info({ eventId: event.id, type: event.type, ticketId: event.ticketId }, "event matched no route");
+      if (routed.length === 0) this.#reportUnrouted(event, router);
       return routed.map(({ targetId, route }) => ({
         name: targetId,
         data: { event, targetId, route },
@@ -76,6 +77,24 @@ export class WebhookRouting {
     for (const event of events) this.deps.metrics.received(event.source, event.type);
     logger.info({ receiptId: receipt.id, events: events.length, deliveries: jobs.length }, "routed");
     return { events: events.length, deliveries: jobs.length };
+  }
+
+  /**
+   * One info line per event no route took, naming for each route the key it failed on
+   * (`previousStatus`, `activeDuring`, `mutedDuring`); `ticket-relay route --event` says the
+   * rest in words. The decisions are asked for here only: `match` stays the hot path, and
+   * walking the routes again costs about what matching did.
+   */
+  #reportUnrouted(event: RelayEvent, router: Router): void {
+    const unmet: Record<string, string> = {};
+    for (const decision of router.decide(event)) {
+      const key = unmetKey(decision);
+      if (key !== undefined) unmet[decision.route] = key;
+    }
+    this.deps.logger.info(
+      { eventId: event.id, type: event.type, ticketId: event.ticketId, unmet },
+      "event matched no route",
+    );
   }
 
   #reportIfUnknown(event: RelayEvent): void {
