@@ -110,7 +110,7 @@ export function startDeliveryWorker(deps: {
         attempt: triesIncludingThis(job) - 1,
         attempts: job.opts.attempts ?? 1,
         retryInMs,
-        err: error.message,
+        err: error,
       },
       "delivery failed; will retry",
     );
