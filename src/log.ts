@@ -45,6 +45,25 @@ function scrub(value: unknown, depth = 0): unknown {
 }
 
 /**
+ * What a logged error (`err`) keeps: its class, its message and stack with its causes', a Node
+ * error's code, and the same of each error an AggregateError holds. Not its other fields: pino
+ * would log them all, and ioredis puts the command's arguments on its errors (an AUTH
+ * password, a webhook's body), which is why errors are left whole by scrub() but not here.
+ */
+function loggedError(value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const { type, message, stack } = pino.stdSerializers.err(value);
+  const { code, errors } = value as Error & { code?: unknown; errors?: unknown };
+  return {
+    type,
+    message,
+    stack,
+    ...(typeof code === "string" && { code }),
+    ...(Array.isArray(errors) && { aggregateErrors: errors.map(loggedError) }),
+  };
+}
+
+/**
  * JSON logs on stdout, or lines for people (pino-pretty) with `pretty`. We log ids, types and
  * outcomes, never payloads, message text, customer emails or phone numbers, or secrets; the
  * redact list is a second line of defence for anything that slips through.
@@ -56,6 +75,7 @@ export function createLogger(
     level: options.level ?? process.env.LOG_LEVEL ?? "info",
     base: { service: "ticket-relay" },
     formatters: { log: (object) => scrub(object) as Record<string, unknown> },
+    serializers: { err: loggedError },
   };
   // One line per entry, so `grep <receipt id>` still finds whole entries. Written to stdout
   // synchronously from this thread, as Node itself writes to a file or a pipe on Linux: each
@@ -81,7 +101,7 @@ export function throttledWarning(logger: Logger, message: string, windowMs = 60_
       leftOut += 1;
       return;
     }
-    logger.warn({ err: error.message, ...(leftOut > 0 ? { leftOut } : {}) }, message);
+    logger.warn({ err: error, ...(leftOut > 0 ? { leftOut } : {}) }, message);
     lastAt = now;
     leftOut = 0;
   };

@@ -72,7 +72,7 @@ export class LiveParts {
     this.#retiring.delete(parts);
     await Promise.all(
       [...parts.targets.values()].map((target) =>
-        target.close?.().catch((error: Error) => this.logger.warn({ err: error.message }, "closing a target failed")),
+        target.close?.().catch((error: Error) => this.logger.warn({ err: error }, "closing a target failed")),
       ),
     );
   }

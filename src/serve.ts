@@ -174,7 +174,7 @@ async function startIngest(
     // One line per outage, not one per reconnect attempt.
     if (!redisDown) {
       logger.error(
-        { err: error.message, redis: where },
+        { err: error, redis: where },
         "Redis unreachable; webhooks get 503 (or go to the spool) until it is back. Is Redis running at redis.url (REDIS_URL)? Unset REDIS_URL to let the relay run its own",
       );
     }

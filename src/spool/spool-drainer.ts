@@ -81,7 +81,7 @@ export class SpoolDrainer {
       try {
         records = await this.spool.nextRecords();
       } catch (error) {
-        this.logger.error({ err: (error as Error).message }, "spool: cannot read the spool; trying again");
+        this.logger.error({ err: error }, "spool: cannot read the spool; trying again");
         await this.#pause(1000);
         continue;
       }
@@ -124,7 +124,7 @@ export class SpoolDrainer {
       } catch (error) {
         // It passed its checksum, so the spool wrote it like this: a bug, not damage.
         this.logger.error(
-          { err: (error as Error).message, segment: record.segment, offset: record.offset },
+          { err: error, segment: record.segment, offset: record.offset },
           "spool: a record is not a webhook; left out",
         );
       }

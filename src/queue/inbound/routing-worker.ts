@@ -70,8 +70,7 @@ export function startRoutingWorker(deps: {
   );
   worker.on("error", throttledWarning(logger, "routing worker error"));
   worker.on("failed", (job, error) => {
-    if (job)
-      logger.error({ receiptId: job.data.receipt.id, attempt: job.attemptsMade, err: error.message }, "routing failed");
+    if (job) logger.error({ receiptId: job.data.receipt.id, attempt: job.attemptsMade, err: error }, "routing failed");
   });
 
   return {

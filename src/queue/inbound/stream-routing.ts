@@ -179,7 +179,7 @@ export class StreamRouting {
             // Redis failing: the entry stays pending and is taken over once stale.
             if (isRedisUnavailable(error)) return;
             logger.warn(
-              { receiptId: stored.webhook.receipt.id, err: (error as Error).message },
+              { receiptId: stored.webhook.receipt.id, err: error },
               "routing failed; the webhook goes to the inbound queue to be tried again",
             );
             failed.push(stored);
