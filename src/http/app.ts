@@ -3,12 +3,12 @@ import Koa from "koa";
 import type { Logger } from "../log.js";
 import type { WebhookRecorder } from "../metrics/relay-metrics.js";
 import type { Intake } from "../queue/inbound/intake.js";
-import { QueueUnavailable } from "../queue/inbound/intake.js";
-import { InvalidPayload, type Source } from "../sources/source.js";
+import type { Source } from "../sources/source.js";
 import { logRequests } from "./access-log.js";
 import { type AdminDeps, addAdminRoutes } from "./admin.js";
 import { HttpError, parseJsonText, readJsonBody } from "./body.js";
 import { closeWhenBodyUnread } from "./connection.js";
+import { answerErrors, answerNotFound } from "./error-answer.js";
 import { addHealthRoutes } from "./health.js";
 import { refuseOtherMethods } from "./methods.js";
 import { type DashboardDeps, queueDashboard } from "./queue-dashboard.js";
@@ -102,20 +102,15 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
   app.use(closeWhenBodyUnread());
   if (deps.metrics) app.use(measureWebhooks(deps.metrics.webhooks, (id) => sources().has(id)));
   app.use(logRequests(logger));
-  app.use(errorsAsJson(logger));
+  app.use(answerErrors(logger));
   app.use(refuseOtherMethods(router));
   if (dashboard) {
     app.use(queueDashboard(dashboard));
     // bull-board reports the errors it answered 500 for on the app: to the log, not to stderr.
-    app.on("error", (error: Error) => logger.warn({ err: error.message }, "queue dashboard error"));
+    app.on("error", (error: Error) => logger.warn({ err: error }, "queue dashboard error"));
   }
   app.use(router.routes());
-  app.use((ctx) => {
-    if (ctx.status === 404 && ctx.body === undefined) {
-      ctx.status = 404;
-      ctx.body = { error: "not found" };
-    }
-  });
+  app.use(answerNotFound());
   return app;
 }
 
@@ -123,34 +118,4 @@ function findSource(sources: ReadonlyMap<string, Source>, id: string | undefined
   const source = id === undefined ? undefined : sources.get(id);
   if (!source) throw new HttpError(404, `unknown source "${id}"`);
   return source;
-}
-
-/**
- * Every refusal becomes `{"error": "..."}` with its status. An outage and an unexpected error
- * are also logged here; the access log (http/access-log.ts) has a line for every request.
- */
-function errorsAsJson(logger: Logger): Koa.Middleware {
-  return async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      if (error instanceof HttpError) {
-        ctx.status = error.status;
-        ctx.set(error.headers);
-        ctx.body = { error: error.message };
-      } else if (error instanceof InvalidPayload) {
-        ctx.status = 400;
-        ctx.body = { error: error.message };
-      } else if (error instanceof QueueUnavailable) {
-        ctx.status = 503;
-        ctx.set("Retry-After", "5");
-        ctx.body = { error: "cannot store the webhook right now (Redis is unreachable); send it again" };
-        logger.warn({ err: error.message }, "webhook refused: queue unavailable");
-      } else {
-        ctx.status = 500;
-        ctx.body = { error: "internal error" };
-        logger.error({ err: error }, "unexpected error");
-      }
-    }
-  };
 }

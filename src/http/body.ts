@@ -3,8 +3,11 @@ import type { Context } from "koa";
 import { type BodyShare, bodyShareOf } from "./body-budget.js";
 import { maxJsonDepth, nestsDeeperThan } from "./json-depth.js";
 
-/** A request the HTTP layer refuses; its status and message become the JSON error answer. */
+/** A request the HTTP layer refuses; its status and message become the JSON error answer (http/error-answer.ts). */
 export class HttpError extends Error {
+  /** Its message is written for the sender, a 503's too. */
+  readonly expose = true;
+
   constructor(
     readonly status: number,
     message: string,

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import Router from "@koa/router";
 import Koa from "koa";
 import type { Logger } from "../log.js";
-import { HttpError } from "./body.js";
+import { answerErrors, answerNotFound } from "./error-answer.js";
 import { addHealthRoutes } from "./health.js";
 import { refuseOtherMethods } from "./methods.js";
 import { listen } from "./server.js";
@@ -21,30 +21,16 @@ export interface OpsDeps {
  * Prometheus: `/healthz` (the process is up), `/readyz` (503 while Redis is away or the worker
  * shuts down) and `/metrics`. In role all the ingest port serves the same paths instead.
  */
-export function createOpsApp({ redisAnswers, stopping, metrics }: OpsDeps): Koa {
+export function createOpsApp({ redisAnswers, stopping, metrics, logger }: OpsDeps & { logger: Logger }): Koa {
   const app = new Koa();
   const router = new Router();
   addHealthRoutes(router, { ready: redisAnswers, stopping });
   router.get("/metrics", metrics);
 
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      ctx.status = error.status;
-      ctx.set(error.headers);
-      ctx.body = { error: error.message };
-    }
-  });
+  app.use(answerErrors(logger));
   app.use(refuseOtherMethods(router));
   app.use(router.routes());
-  app.use((ctx) => {
-    if (ctx.status === 404 && ctx.body === undefined) {
-      ctx.status = 404;
-      ctx.body = { error: "not found" };
-    }
-  });
+  app.use(answerNotFound());
   return app;
 }
 

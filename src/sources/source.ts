@@ -60,4 +60,7 @@ export interface Source {
 }
 
 /** The body is JSON but not this platform's payload: the HTTP layer answers 400 with the message. */
-export class InvalidPayload extends Error {}
+export class InvalidPayload extends Error {
+  readonly status = 400;
+  readonly expose = true;
+}

@@ -15,9 +15,16 @@ const signedIdWindowMs = 24 * 60 * 60 * 1000;
  */
 const storeTimeoutMs = 5000;
 
-/** Redis cannot take the event now; the HTTP layer answers 503 so the platform sends it again. */
+/**
+ * Redis cannot take the event now; the HTTP layer answers 503 so the platform sends it again.
+ * The message says what Redis did, for the log; the sender is told only to send it again.
+ */
 export class QueueUnavailable extends Error {
   override name = "QueueUnavailable";
+  readonly status = 503;
+  readonly expose = false;
+  readonly headers = { "Retry-After": "5" };
+  readonly answer = "cannot store the webhook right now (Redis is unreachable); send it again";
 }
 
 export interface IntakeOptions {
