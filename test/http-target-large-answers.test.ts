@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeServer, listen } from "./support/listen.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const ticketCreation = readFileSync(new URL("fixtures/socialboards/ticket_creation.json", import.meta.url), "utf8");
@@ -42,12 +42,12 @@ async function startHugeAnswers(statuses: number[]) {
 }
 
 describe("an HTTP target that answers with 300 MB bodies", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let huge: Awaited<ReturnType<typeof startHugeAnswers>>;
   let relay: TestRelay;
 
   beforeAll(async () => {
-    [redis, huge] = await Promise.all([startRedisServer(), startHugeAnswers([500, 500, 200])]);
+    huge = await startHugeAnswers([500, 500, 200]);
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
 allowPrivateNetwork: true
@@ -64,7 +64,6 @@ routes:
   afterAll(async () => {
     await relay?.close();
     await huge?.close();
-    await redis?.stop();
   });
 
   it("reads a few KB of each answer, retries the 500s and delivers on the 200, without the memory for the bodies", async () => {
@@ -95,7 +94,7 @@ routes:
     // The relay hung up early: no answer was sent in full.
     for (const bytes of huge.written) expect(bytes).toBeLessThan(answerBytes);
 
-    const retries = relay.logs.filter((line) => line.includes("will retry")).map((line) => JSON.parse(line).err);
+    const retries = relay.logs.filter((line) => line.includes("will retry")).map((line) => JSON.parse(line).err.message);
     expect(retries).toHaveLength(2);
     for (const reason of retries) {
       const snippet = String(reason).split("answered 500: ")[1] ?? "";
