@@ -4,8 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveryJob } from "../src/queue/jobs.js";
 import { openDeliveryQueue } from "../src/queue/queues.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
@@ -13,13 +13,13 @@ const token = "admin-token-5c1e9a7d";
 
 /** `/admin/dlq` on the ingest port, over real HTTP, against dead letters a real relay made. */
 describe("the admin API", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let relay: TestRelay;
   let queue: Queue<DeliveryJob>;
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    sink = await startHttpSink();
   });
 
   afterEach(async () => {
@@ -30,7 +30,6 @@ describe("the admin API", () => {
 
   afterAll(async () => {
     await sink?.close();
-    await redis?.stop();
   });
 
   const start = async (admin: string, env: NodeJS.ProcessEnv = { RELAY_ADMIN_TOKEN: token }) => {

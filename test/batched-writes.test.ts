@@ -1,33 +1,23 @@
 import { readFileSync } from "node:fs";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BatchedAdd } from "../src/queue/batched-add.js";
 import { SentMarks } from "../src/queue/delivery/sent-marks.js";
 import { Intake } from "../src/queue/inbound/intake.js";
 import { WebhookStream } from "../src/queue/inbound/webhook-stream.js";
 import { relayKeys } from "../src/queue/queues.js";
 import { createIngestConnection } from "../src/redis/connections.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
+import { startRedisServer } from "./support/redis.js";
 import { uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { storedWebhooks } from "./support/webhook-stream.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
 
 /** Writes made at the same moment share one Redis round trip, and each still gets its own answer. */
 describe("writes gathered into one round trip", () => {
-  let redis: RedisServer;
-  let client: Redis;
-
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    client = new Redis(redis.url);
-  });
-
-  afterAll(async () => {
-    client?.disconnect();
-    await redis?.stop();
-  });
+  const redis = useRedis();
 
   it("answers each of many webhooks arriving together for itself: stored once, or a duplicate", async () => {
     const prefix = uniquePrefix();
@@ -74,7 +64,7 @@ describe("writes gathered into one round trip", () => {
   });
 
   it("keeps the sent mark of every delivery that finished at the same moment", async () => {
-    const marks = new SentMarks(client, relayKeys(uniquePrefix()));
+    const marks = new SentMarks(redis.client, relayKeys(uniquePrefix()));
     const ids = Array.from({ length: 200 }, (_, index) => `event${index}.crm`);
     await Promise.all(ids.map((id) => marks.mark(id, `HTTP 200 for ${id}`)));
     const found = await Promise.all(ids.map((id) => marks.find(id)));

@@ -1,14 +1,13 @@
 import { readFileSync } from "node:fs";
 import type { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DeadLetters } from "../src/queue/dead-letters.js";
 import type { DeliveryJob } from "../src/queue/jobs.js";
 import { openDeliveryQueue, relayKeys } from "../src/queue/queues.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { type SlackApiServer, startSlackApi } from "./support/slack-api.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
@@ -16,22 +15,16 @@ const day = 24 * 3600_000;
 
 /** Deliveries that gave up, made by a real relay against real endpoints, read and replayed from Redis. */
 describe("dead letters", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let slack: SlackApiServer;
   let relay: TestRelay;
   let queue: Queue<DeliveryJob>;
   let deadLetters: DeadLetters;
-  let client: Redis;
   let prefix: string;
 
   beforeAll(async () => {
-    [redis, sink, slack] = await Promise.all([
-      startRedisServer(),
-      startHttpSink(),
-      startSlackApi({ token: "xoxb-test", channels: ["#support"] }),
-    ]);
-    client = new Redis(redis.url);
+    [sink, slack] = await Promise.all([startHttpSink(), startSlackApi({ token: "xoxb-test", channels: ["#support"] })]);
   });
 
   // Titles pick the target: "crm …" to the HTTP endpoint, "slack …" to Slack, "slow …" to an
@@ -63,9 +56,7 @@ routes:
   });
 
   afterAll(async () => {
-    client?.disconnect();
     await Promise.all([sink?.close(), slack?.close()]);
-    await redis?.stop();
   });
 
   const post = (title: string) =>
@@ -81,8 +72,8 @@ routes:
   /** Moves a dead letter's failure back in time, as if it had waited that long. */
   const age = async (id: string, ms: number) => {
     const failedAt = Date.now() - ms;
-    await client.hset(relayKeys(prefix).deliveryJob(id), "finishedOn", failedAt);
-    await client.zadd(`${prefix}:delivery:failed`, failedAt, id);
+    await redis.client.hset(relayKeys(prefix).deliveryJob(id), "finishedOn", failedAt);
+    await redis.client.zadd(`${prefix}:delivery:failed`, failedAt, id);
   };
 
   it("lists dead letters newest first, with their ticket, tries, and first and last error", async () => {
@@ -136,7 +127,7 @@ routes:
     const [letter] = await deadLetters.list();
     const id = letter?.id ?? "";
     // As if a worker had also died once on it: a replay must forget that too.
-    await client.hset(relayKeys(prefix).deliveryJob(id), "stc", 1);
+    await redis.client.hset(relayKeys(prefix).deliveryJob(id), "stc", 1);
 
     sink.respondWith({ status: 500 });
     expect(await deadLetters.replay({ ids: [id] })).toEqual({ replayed: 1, notFound: [] });
@@ -191,6 +182,6 @@ routes:
     expect(await deadLetters.purge({ target: "support-slack" })).toEqual({ purged: 1, notFound: [] });
     expect(await deadLetters.purge({ ids: [crm[0]?.id ?? "", "nope"] })).toEqual({ purged: 1, notFound: ["nope"] });
     expect(await deadLetters.list()).toEqual([]);
-    expect(await client.exists(`${relayKeys(prefix).deliveryJob(crm[0]?.id ?? "")}:logs`)).toBe(0);
+    expect(await redis.client.exists(`${relayKeys(prefix).deliveryJob(crm[0]?.id ?? "")}:logs`)).toBe(0);
   });
 });

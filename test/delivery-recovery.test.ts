@@ -3,10 +3,10 @@ import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { deliveryQueueName } from "../src/queue/jobs.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { type SlackApiServer, startSlackApi } from "./support/slack-api.js";
 import { type SmtpServer, startSmtpServer } from "./support/smtp.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const statusChangeText = readFileSync(
@@ -29,7 +29,7 @@ const another = () => {
 
 /** What happens to a delivery its target refuses: retries, dead letters, fallback, duplicates. */
 describe("when a delivery fails", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let slack: SlackApiServer;
   let smtp: SmtpServer;
   let sink: HttpSink;
@@ -37,8 +37,7 @@ describe("when a delivery fails", () => {
   let deliveries: Queue | undefined;
 
   beforeAll(async () => {
-    [redis, slack, smtp, sink] = await Promise.all([
-      startRedisServer(),
+    [slack, smtp, sink] = await Promise.all([
       startSlackApi({ token: slackToken, channels: ["#support"] }),
       startSmtpServer(),
       startHttpSink(),
@@ -55,7 +54,6 @@ describe("when a delivery fails", () => {
 
   afterAll(async () => {
     await Promise.all([slack?.close(), smtp?.close(), sink?.close()]);
-    await redis?.stop();
   });
 
   async function start(targetsAndRoutes: string) {

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { type SlackApiServer, type SlackPost, startSlackApi } from "./support/slack-api.js";
 import { type SmtpServer, startSmtpServer } from "./support/smtp.js";
 import { statusChanges, ticketRange } from "./support/status-changes.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const token = "fake-slack-token-for-tests";
@@ -16,15 +16,14 @@ interface DigestBody {
 
 /** Digests of bursts (docs/configuration.md, "Digests"), through a real Redis, Slack stand-in and HTTP sink. */
 describe("digests", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let slack: SlackApiServer;
   let sink: HttpSink;
   let smtp: SmtpServer;
   const relays: TestRelay[] = [];
 
   beforeAll(async () => {
-    [redis, slack, sink, smtp] = await Promise.all([
-      startRedisServer(),
+    [slack, sink, smtp] = await Promise.all([
       startSlackApi({ token, channels: ["#bulk", "#threads"] }),
       startHttpSink(),
       startSmtpServer(),
@@ -42,7 +41,6 @@ describe("digests", () => {
     await slack?.close();
     await sink?.close();
     await smtp?.close();
-    await redis?.stop();
   });
 
   const config = (prefix: string, to: string, window = "1s") => `
@@ -166,12 +164,12 @@ routes:
 });
 
 describe("digests on a Slack target that threads", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let slack: SlackApiServer;
   let relay: TestRelay;
 
   beforeAll(async () => {
-    [redis, slack] = await Promise.all([startRedisServer(), startSlackApi({ token, channels: ["#threads"] })]);
+    slack = await startSlackApi({ token, channels: ["#threads"] });
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
 sources:
@@ -193,7 +191,6 @@ routes:
   afterAll(async () => {
     await relay?.close();
     await slack?.close();
-    await redis?.stop();
   });
 
   const post = async (body: string) => {

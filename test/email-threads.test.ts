@@ -3,9 +3,9 @@ import type { ParsedMail } from "mailparser";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RelayEvent } from "../src/events.js";
 import { emailThreadHeaders } from "../src/targets/email-thread.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { type SmtpServer, startSmtpServer } from "./support/smtp.js";
+import { useRedis } from "./support/use-redis.js";
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`fixtures/socialboards/${name}.json`, import.meta.url), "utf8"));
@@ -22,12 +22,12 @@ function threading(mail: ParsedMail | undefined) {
 }
 
 describe("emails about one ticket, through a real SMTP server", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let smtp: SmtpServer;
   let relay: TestRelay;
 
   beforeAll(async () => {
-    [redis, smtp] = await Promise.all([startRedisServer(), startSmtpServer()]);
+    smtp = await startSmtpServer();
   });
 
   beforeEach(async () => {
@@ -53,7 +53,6 @@ routes:
 
   afterAll(async () => {
     await smtp?.close();
-    await redis?.stop();
   });
 
   /** Posts one webhook and waits for its email, so the emails arrive in a known order. */

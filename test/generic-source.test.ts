@@ -1,8 +1,8 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 
 // Secrets as the senders show them: Standard Webhooks' `whsec_` + base64, GitHub's plain text.
 const standardSecret = `whsec_${Buffer.from("a 24-byte test secret!!!").toString("base64")}`;
@@ -22,12 +22,12 @@ const hubHeaders = (body: string, secret = hubSecret) => ({
 });
 
 describe("a generic signed JSON source", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let relay: TestRelay;
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    sink = await startHttpSink();
     relay = await startTestRelay(
       `
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
@@ -55,7 +55,6 @@ routes:
   afterAll(async () => {
     await relay?.close();
     await sink?.close();
-    await redis?.stop();
   });
 
   const post = (source: string, body: string, headers: Record<string, string>) =>

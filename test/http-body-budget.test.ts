@@ -4,8 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../src/config/errors.js";
 import { parseConfig } from "../src/config/load.js";
 import { connectRaw, type RawConnection } from "./support/raw-http.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
@@ -51,12 +51,11 @@ function send(baseUrl: string, write: (req: ClientRequest) => void): Promise<num
  * bodyLimit, over plain sockets, because only they can hold a body half sent.
  */
 describe("the body budget shared by all requests", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let relay: TestRelay;
   const open: RawConnection[] = [];
 
   beforeAll(async () => {
-    redis = await startRedisServer();
     relay = await startTestRelay(
       `
 server: { bodyLimit: 1mb, maxBodyBytesInFlight: 3mb }
@@ -74,7 +73,6 @@ sources:
 
   afterAll(async () => {
     await relay?.close();
-    await redis?.stop();
   });
 
   /** A sender that declares `declared` bytes, sends a first part and stalls. */

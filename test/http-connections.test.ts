@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { connectRaw, type RawConnection } from "./support/raw-http.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
@@ -18,11 +18,10 @@ const head = (path: string, headers: string) =>
  * over plain sockets, because fetch() can neither send a half body nor show a closed socket.
  */
 describe("connections the relay answers before reading the whole body", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let relay: TestRelay;
 
   beforeAll(async () => {
-    redis = await startRedisServer();
     relay = await startTestRelay(
       `
 server: { bodyLimit: 2mb }
@@ -36,7 +35,6 @@ sources:
 
   afterAll(async () => {
     await relay?.close();
-    await redis?.stop();
   });
 
   const acceptsAWebhookOnANewConnection = async () => {
@@ -114,7 +112,7 @@ sources:
  * requests past their timeouts only every connectionsCheckingInterval (30 s unless set).
  */
 describe("connections past the configured limits and timeouts", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let limited: TestRelay;
   let impatient: TestRelay;
   const open: RawConnection[] = [];
@@ -131,7 +129,6 @@ sources:
     );
 
   beforeAll(async () => {
-    redis = await startRedisServer();
     limited = await start("{ maxConnections: 4 }");
     // The whole body budget fits one body, so a body held open shows whether it is given back.
     impatient = await start("{ headersTimeout: 1s, requestTimeout: 2s, bodyLimit: 1mb, maxBodyBytesInFlight: 1mb }");
@@ -144,7 +141,6 @@ sources:
   afterAll(async () => {
     await limited?.close();
     await impatient?.close();
-    await redis?.stop();
   });
 
   const connect = async (relay: TestRelay) => {

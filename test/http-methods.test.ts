@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requestWithMethod } from "./support/raw-http.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 
 /** Each path the relay serves, with the methods it takes, as its Allow header lists them. */
 const served = [
@@ -14,11 +14,10 @@ const served = [
 const otherMethods = ["TRACE", "OPTIONS", "PUT", "PATCH", "DELETE", "PROPFIND"] as const;
 
 describe("HTTP methods", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let relay: TestRelay;
 
   beforeAll(async () => {
-    redis = await startRedisServer();
     relay = await startTestRelay(
       `
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
@@ -31,7 +30,6 @@ sources:
 
   afterAll(async () => {
     await relay?.close();
-    await redis?.stop();
   });
 
   it("answers TRACE with 405 and the methods the path takes, never echoing the request", async () => {

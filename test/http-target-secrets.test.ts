@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliveryQueueName } from "../src/queue/jobs.js";
 import { freePort } from "./support/free-port.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const ticketCreation = readFileSync(new URL("fixtures/socialboards/ticket_creation.json", import.meta.url), "utf8");
@@ -17,7 +17,7 @@ const query = `?apikey=${secret}`;
  * or the failed set, however the request fails. Three HTTP targets, each failing its own way.
  */
 describe("an HTTP target whose URL carries an API key", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let broken: HttpSink;
   let slow: HttpSink;
   let relay: TestRelay;
@@ -25,7 +25,7 @@ describe("an HTTP target whose URL carries an API key", () => {
   const endpoints: Record<string, string> = {};
 
   beforeAll(async () => {
-    [redis, broken, slow] = await Promise.all([startRedisServer(), startHttpSink(), startHttpSink()]);
+    [broken, slow] = await Promise.all([startHttpSink(), startHttpSink()]);
     endpoints.refused = `http://127.0.0.1:${await freePort()}/hooks`;
     endpoints.broken = `${broken.url}/broken`;
     endpoints.slow = `${slow.url}/slow`;
@@ -64,7 +64,6 @@ routes:
     await deliveries?.close();
     await relay?.close();
     await Promise.all([broken?.close(), slow?.close()]);
-    await redis?.stop();
   });
 
   const failedReasons = async () =>

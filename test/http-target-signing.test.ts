@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const ticketCreation = readFileSync(new URL("fixtures/socialboards/ticket_creation.json", import.meta.url), "utf8");
@@ -14,13 +14,13 @@ const signingSecret = `whsec_${Buffer.from("the crm's 32-byte signing key!!!").t
  * repeats by `webhook-id`: both must hold on every try of a delivery, not only on the first.
  */
 describe("an HTTP target with a signing secret", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let crm: HttpSink;
   let plain: HttpSink;
   let relay: TestRelay;
 
   beforeAll(async () => {
-    [redis, crm, plain] = await Promise.all([startRedisServer(), startHttpSink(), startHttpSink()]);
+    [crm, plain] = await Promise.all([startHttpSink(), startHttpSink()]);
     crm.respondWith({ status: 503 }, { status: 503 });
     relay = await startTestRelay(
       `
@@ -52,7 +52,6 @@ routes:
   afterAll(async () => {
     await relay?.close();
     await Promise.all([crm?.close(), plain?.close()]);
-    await redis?.stop();
   });
 
   it("retries a 503 twice and delivers once, on the third try", () => {

@@ -3,8 +3,8 @@ import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliveryQueueName } from "../src/queue/jobs.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const ticketCreation = readFileSync(new URL("fixtures/socialboards/ticket_creation.json", import.meta.url), "utf8");
@@ -14,14 +14,14 @@ const ticketCreation = readFileSync(new URL("fixtures/socialboards/ticket_creati
  * pointed at 127.0.0.1 or a cloud metadata address would have the relay call it for them.
  */
 describe("an HTTP target pointed at the relay's own network", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let local: HttpSink;
   let internal: HttpSink;
   let relay: TestRelay;
   let deliveries: Queue;
 
   beforeAll(async () => {
-    [redis, local, internal] = await Promise.all([startRedisServer(), startHttpSink(), startHttpSink()]);
+    [local, internal] = await Promise.all([startHttpSink(), startHttpSink()]);
     const prefix = uniquePrefix();
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${prefix} }
@@ -51,7 +51,6 @@ routes:
     await deliveries?.close();
     await relay?.close();
     await Promise.all([local?.close(), internal?.close()]);
-    await redis?.stop();
   });
 
   const failed = async () => Object.fromEntries((await deliveries.getFailed()).map((job) => [job.data.targetId, job]));

@@ -1,12 +1,11 @@
 import { readFileSync } from "node:fs";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Intake, QueueUnavailable } from "../src/queue/inbound/intake.js";
 import { WebhookStream } from "../src/queue/inbound/webhook-stream.js";
 import { relayKeys } from "../src/queue/queues.js";
 import { createIngestConnection } from "../src/redis/connections.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 import { storedWebhooks } from "./support/webhook-stream.js";
 
@@ -14,18 +13,7 @@ const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_c
 
 /** What ingest answers when Redis is slow, full or handed something it cannot store. */
 describe("storing a webhook when Redis misbehaves", () => {
-  let redis: RedisServer;
-  let admin: Redis;
-
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    admin = new Redis(redis.url);
-  });
-
-  afterAll(async () => {
-    admin?.disconnect();
-    await redis?.stop();
-  });
+  const redis = useRedis();
 
   const receipt = (id: string) => ({ id, source: "socialboards", receivedAt: new Date().toISOString() });
 
@@ -53,7 +41,7 @@ describe("storing a webhook when Redis misbehaves", () => {
     const { intake, inbound, close } = await openIntake(prefix, 300);
     const rawBody = Buffer.from(statusChange);
     try {
-      await admin.call("CLIENT", "PAUSE", "1000", "WRITE");
+      await redis.client.call("CLIENT", "PAUSE", "1000", "WRITE");
       const first = intake.accept({ receipt: receipt("r1"), payload: JSON.parse(statusChange), rawBody });
       await expect(first).rejects.toBeInstanceOf(QueueUnavailable);
       // The paused write is not lost: it lands once Redis resumes.
@@ -99,7 +87,7 @@ describe("storing a webhook when Redis misbehaves", () => {
         rawBody: Buffer.from(text),
       });
       expect(outcome).toBe("stored");
-      const [[, fields] = ["", []]] = await admin.xrange(relayKeys(prefix).webhooks, "-", "+");
+      const [[, fields] = ["", []]] = await redis.client.xrange(relayKeys(prefix).webhooks, "-", "+");
       // Serializing the parsed body again would have written 12345678901234567000.
       expect(fields[fields.indexOf("webhook") + 1]).toContain(`"payload":${text}`);
     } finally {
@@ -138,15 +126,15 @@ sources:
 
     it("answers 200 for a webhook stored while Redis was paused for 3 s, not 503", async () => {
       const before = await inbound.count();
-      await admin.call("CLIENT", "PAUSE", "3000", "WRITE");
+      await redis.client.call("CLIENT", "PAUSE", "3000", "WRITE");
       const response = await post(statusChange.replace("Cat is ill", "Paused"));
       expect(response.status).toBe(200);
       expect(await inbound.count()).toBe(before + 1);
     });
 
     it("answers 503 while Redis is out of memory, keeps serving, and stores again once it has room", async () => {
-      const used = Number(/used_memory:(\d+)/.exec(await admin.info("memory"))?.[1]);
-      await admin.config("SET", "maxmemory", String(used + 64 * 1024));
+      const used = Number(/used_memory:(\d+)/.exec(await redis.client.info("memory"))?.[1]);
+      await redis.client.config("SET", "maxmemory", String(used + 64 * 1024));
       try {
         const big = JSON.stringify({ ...JSON.parse(statusChange), Padding: "x".repeat(200_000) });
         const refused = await post(big);
@@ -154,7 +142,7 @@ sources:
         expect(((await refused.json()) as { error: string }).error).toMatch(/send it again/);
         expect((await fetch(`${relay.url}/healthz`)).status).toBe(200);
       } finally {
-        await admin.config("SET", "maxmemory", "0");
+        await redis.client.config("SET", "maxmemory", "0");
       }
       expect((await post(statusChange.replace("Cat is ill", "After OOM"))).status).toBe(200);
       expect(relay.logs.join("")).toMatch(/OOM/);

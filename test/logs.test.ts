@@ -3,10 +3,10 @@ import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../src/log.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { type SlackApiServer, startSlackApi } from "./support/slack-api.js";
 import { type SmtpServer, startSmtpServer } from "./support/smtp.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const secrets = {
@@ -41,7 +41,7 @@ interface LogLine {
  * endpoints (one failing once, one refusing for good), the admin API and the dashboard.
  */
 describe("the logs", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let slack: SlackApiServer;
   let smtp: SmtpServer;
   let crm: HttpSink;
@@ -49,8 +49,7 @@ describe("the logs", () => {
   let relay: TestRelay;
 
   beforeAll(async () => {
-    [redis, slack, smtp, crm, archive] = await Promise.all([
-      startRedisServer(),
+    [slack, smtp, crm, archive] = await Promise.all([
       startSlackApi({ token: secrets.SLACK_TOKEN }),
       startSmtpServer(),
       startHttpSink(),
@@ -61,7 +60,6 @@ describe("the logs", () => {
   afterAll(async () => {
     await relay?.close();
     await Promise.all([slack?.close(), smtp?.close(), crm?.close(), archive?.close()]);
-    await redis?.stop();
   });
 
   it("follow one webhook by its receipt id, and hold no token, secret, email, phone number or message text", async () => {

@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openDeliveryQueue } from "../src/queue/queues.js";
 import { runCli, writeConfig } from "./support/cli-run.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { type SlackApiServer, startSlackApi } from "./support/slack-api.js";
 import { type SmtpServer, startSmtpServer } from "./support/smtp.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const statusChange = JSON.parse(
@@ -32,7 +32,7 @@ function webhookWith(change: { title?: string; author?: string; status?: string;
  * and what arrives at a Slack Web API server and an SMTP server.
  */
 describe("message templates", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let slack: SlackApiServer;
   let smtp: SmtpServer;
   let relay: TestRelay;
@@ -40,8 +40,7 @@ describe("message templates", () => {
   let prefix: string;
 
   beforeAll(async () => {
-    [redis, slack, smtp] = await Promise.all([
-      startRedisServer(),
+    [slack, smtp] = await Promise.all([
       startSlackApi({ token: slackToken, channels: ["#support"] }),
       startSmtpServer(),
     ]);
@@ -107,7 +106,6 @@ routes:
 
   afterAll(async () => {
     await Promise.all([slack?.close(), smtp?.close()]);
-    await redis?.stop();
   });
 
   const postWebhook = (body: string) =>

@@ -11,8 +11,8 @@ import { watchConfig } from "../src/reload.js";
 import { freePort } from "./support/free-port.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
 import { scrape } from "./support/metrics.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/socialboards/${name}.json`, import.meta.url), "utf8");
@@ -24,17 +24,16 @@ const post = (url: string, body: string, token = "t0ken") =>
 
 /** `/metrics` counts what really happened, on the ingest port of a relay in role all. */
 describe("the metrics of a running relay", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let missing: HttpSink;
 
   beforeAll(async () => {
-    [redis, sink, missing] = await Promise.all([startRedisServer(), startHttpSink(), startHttpSink()]);
+    [sink, missing] = await Promise.all([startHttpSink(), startHttpSink()]);
   });
 
   afterAll(async () => {
     await Promise.all([sink?.close(), missing?.close()]);
-    await redis?.stop();
   });
 
   const config = (prefix: string, extra = "") => `
@@ -198,15 +197,7 @@ ${extra}`;
 });
 
 describe("a scrape while Redis is away", () => {
-  let redis: RedisServer;
-
-  beforeAll(async () => {
-    redis = await startRedisServer();
-  });
-
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = useRedis();
 
   it("answers at once, says Redis is down, and keeps the counters", async () => {
     const relay = await startTestRelay(`

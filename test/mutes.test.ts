@@ -1,14 +1,13 @@
 import { readFileSync } from "node:fs";
 import type { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveryJob } from "../src/queue/jobs.js";
 import { Mutes, resolveMuteSubject } from "../src/queue/mutes.js";
 import { openDeliveryQueue, relayKeys } from "../src/queue/queues.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
 import { scrape } from "./support/metrics.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const statusChange = JSON.parse(
@@ -22,17 +21,15 @@ const adminToken = ["mute", "admin", String(process.pid)].join("-");
  * an HTTP sink, with the mutes in the relay's own Redis.
  */
 describe("muting", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
-  let client: Redis;
   let relay: TestRelay;
   let queue: Queue<DeliveryJob>;
   let mutes: Mutes;
   let prefix: string;
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
-    client = new Redis(redis.url);
+    sink = await startHttpSink();
   });
 
   afterEach(async () => {
@@ -42,9 +39,7 @@ describe("muting", () => {
   });
 
   afterAll(async () => {
-    client?.disconnect();
     await sink?.close();
-    await redis?.stop();
   });
 
   const start = async () => {
@@ -61,7 +56,7 @@ routes:
 `;
     relay = await startTestRelay(yaml, { env: { ADMIN_TOKEN: adminToken } });
     queue = openDeliveryQueue({ url: redis.url, prefix });
-    mutes = new Mutes(client, relayKeys(prefix), queue);
+    mutes = new Mutes(redis.client, relayKeys(prefix), queue);
   };
   /** Webhooks for tickets first…first+count-1, one delivery each. */
   const post = async (count: number, first = 1) => {
@@ -77,7 +72,7 @@ routes:
   };
   const logLines = (message: string) =>
     relay.logs.map((line) => JSON.parse(line)).filter((entry) => entry.msg === message);
-  const heldCount = (id: string) => client.scard(relayKeys(prefix).mutedDeliveries(id));
+  const heldCount = (id: string) => redis.client.scard(relayKeys(prefix).mutedDeliveries(id));
   const untilHeld = (id: string, count: number) =>
     waitFor(async () => (await heldCount(id)) === count && (await queue.getDelayedCount()) === count, {
       what: `${count} held deliveries`,

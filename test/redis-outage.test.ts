@@ -1,20 +1,20 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
 
 /** Redis goes away under a running relay, and comes back. */
 describe("when Redis is down", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let relay: TestRelay;
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    sink = await startHttpSink();
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
 allowPrivateNetwork: true
@@ -31,7 +31,6 @@ routes:
   afterAll(async () => {
     await relay?.close();
     await sink?.close();
-    await redis?.stop();
   });
 
   const post = () =>

@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliveryJobOptions, deliveryQueueName } from "../src/queue/jobs.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
@@ -13,15 +12,13 @@ const customerEmail = "robert78baker@gmail.com";
 
 /** Redis is the relay's disk: what it keeps after a delivery, and what it forgets. */
 describe("what Redis keeps", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let relay: TestRelay;
-  let admin: Redis;
   const prefix = uniquePrefix();
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
-    admin = new Redis(redis.url);
+    sink = await startHttpSink();
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${prefix} }
 allowPrivateNetwork: true
@@ -36,21 +33,19 @@ routes:
 
   afterAll(async () => {
     await relay?.close();
-    admin?.disconnect();
     await sink?.close();
-    await redis?.stop();
   });
 
   /** Every string, hash, list and stream value under the relay's prefix, as one text. */
   async function everythingStored(): Promise<string> {
-    const keys = await admin.keys(`${prefix}:*`);
+    const keys = await redis.client.keys(`${prefix}:*`);
     const values = await Promise.all(
       keys.map(async (key) => {
-        const type = await admin.type(key);
-        if (type === "string") return admin.get(key);
-        if (type === "hash") return JSON.stringify(await admin.hgetall(key));
-        if (type === "list") return JSON.stringify(await admin.lrange(key, 0, -1));
-        if (type === "stream") return JSON.stringify(await admin.xrange(key, "-", "+"));
+        const type = await redis.client.type(key);
+        if (type === "string") return redis.client.get(key);
+        if (type === "hash") return JSON.stringify(await redis.client.hgetall(key));
+        if (type === "list") return JSON.stringify(await redis.client.lrange(key, 0, -1));
+        if (type === "stream") return JSON.stringify(await redis.client.xrange(key, "-", "+"));
         return "";
       }),
     );

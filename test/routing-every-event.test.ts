@@ -5,8 +5,8 @@ import type { RelayEvent } from "../src/events.js";
 import { compileRoutes } from "../src/routing/router.js";
 import { createSources } from "../src/sources/registry.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 
 const sourcesYaml = `sources:
   socialboards: { type: socialboards, verifyToken: v, urlToken: none }
@@ -81,14 +81,14 @@ describe("every event type routes", () => {
 });
 
 describe("an EventType the relay does not know", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let relay: TestRelay;
 
   beforeEach(() => sink.reset());
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    sink = await startHttpSink();
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
 allowPrivateNetwork: true
@@ -105,7 +105,6 @@ routes:
   afterAll(async () => {
     await relay?.close();
     await sink?.close();
-    await redis?.stop();
   });
 
   it("is answered 200, reaches the catch-all route by its raw name, and is logged once as unknown", async () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { type SlackApiServer, startSlackApi } from "./support/slack-api.js";
+import { useRedis } from "./support/use-redis.js";
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`fixtures/socialboards/${name}.json`, import.meta.url), "utf8"));
@@ -10,12 +10,12 @@ const slackToken = "fake-slack-token-for-tests";
 
 /** Text far over Slack's limits is cut cleanly and delivered, never refused by Slack. */
 describe("oversized Slack messages", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let slack: SlackApiServer;
   let relay: TestRelay;
 
   beforeAll(async () => {
-    [redis, slack] = await Promise.all([startRedisServer(), startSlackApi({ token: slackToken })]);
+    slack = await startSlackApi({ token: slackToken });
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
 sources:
@@ -31,7 +31,6 @@ routes:
   afterAll(async () => {
     await relay?.close();
     await slack?.close();
-    await redis?.stop();
   });
 
   const post = (body: unknown) =>

@@ -3,7 +3,6 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSyn
 import { appendFile, open, readdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../src/log.js";
 import { fieldMap, type StreamEntry, WebhookStream } from "../src/queue/inbound/webhook-stream.js";
@@ -15,8 +14,8 @@ import { Spool } from "../src/spool/spool.js";
 import { SpoolDrainer } from "../src/spool/spool-drainer.js";
 import { encodeSpooledWebhook } from "../src/spool/spooled-webhook.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 /**
@@ -77,8 +76,7 @@ async function appendUntilRefused(spool: Spool, refusals: number, first = 0) {
 }
 
 describe("a spool whose disk is full (ENOSPC at the spool's file seam)", () => {
-  let redis: RedisServer;
-  let client: Redis;
+  const redis = useRedis();
   const dirs: string[] = [];
   const newDir = () => {
     const dir = mkdtempSync(join(tmpdir(), "relay-spool-full-disk-"));
@@ -87,17 +85,11 @@ describe("a spool whose disk is full (ENOSPC at the spool's file seam)", () => {
   };
 
   beforeAll(async () => {
-    redis = await startRedisServer();
-    client = new Redis(redis.url);
     // Redis is stopped on purpose below; the refused reconnects are expected.
-    client.on("error", () => undefined);
+    redis.client.on("error", () => undefined);
   });
   afterEach(() => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await redis?.stop();
   });
 
   it("leaves no file behind for a write the disk refused, and takes writes again once drained", async () => {
@@ -151,7 +143,7 @@ describe("a spool whose disk is full (ENOSPC at the spool's file seam)", () => {
 
       await redis.start();
       const inStream = async () => {
-        const entries = (await client.xrange(relayKeys(prefix).webhooks, "-", "+")) as StreamEntry[];
+        const entries = (await redis.client.xrange(relayKeys(prefix).webhooks, "-", "+")) as StreamEntry[];
         return new Set(entries.map(([, fields]) => String(fieldMap(fields).receipt)));
       };
       const missingFrom = (stream: Set<string>) => spooled.filter((id) => !stream.has(id));
@@ -198,12 +190,12 @@ describe.skipIf(!tmpfsDir)("a relay whose spool is on a full 1 MB tmpfs", () => 
     new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url),
     "utf8",
   );
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let relay: TestRelay;
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    sink = await startHttpSink();
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
 spool: { dir: "${dir}", maxBytes: 1gb }
@@ -219,7 +211,6 @@ routes:
   afterAll(async () => {
     await relay?.close();
     await sink?.close();
-    await redis?.stop();
     if (tmpfsDir) {
       execFileSync("umount", [tmpfsDir]);
       rmSync(tmpfsDir, { recursive: true, force: true });

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
@@ -12,13 +12,13 @@ const titled = (title: string) => statusChange.replace("Cat is ill", title);
 
 /** Redis goes away under a relay with a spool: webhooks are written to disk, then drained. */
 describe("when Redis is down and a spool is configured", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let relay: TestRelay;
   const dir = mkdtempSync(join(tmpdir(), "relay-spool-e2e-"));
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    sink = await startHttpSink();
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
 spool: { dir: "${dir}", maxBytes: 1gb }
@@ -37,7 +37,6 @@ routes:
   afterAll(async () => {
     await relay?.close();
     await sink?.close();
-    await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -96,12 +95,11 @@ routes:
 });
 
 describe("when Redis is down and the spool is full", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let relay: TestRelay;
   const dir = mkdtempSync(join(tmpdir(), "relay-spool-full-"));
 
   beforeAll(async () => {
-    redis = await startRedisServer();
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
 spool: { dir: "${dir}", maxBytes: 8kb }
@@ -112,7 +110,6 @@ sources:
 
   afterAll(async () => {
     await relay?.close();
-    await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 /** 500,000 characters, with spaces and angle brackets that no event name may carry. */
@@ -14,12 +14,12 @@ const safeType = "Ab___".repeat(20);
  * delivers only a safe, bounded form of it; the platform's JSON stays as it was sent.
  */
 describe("an event type name the relay does not know, end to end", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let relay: TestRelay;
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    sink = await startHttpSink();
     relay = await startTestRelay(
       `
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
@@ -39,7 +39,6 @@ routes:
   afterAll(async () => {
     await relay?.close();
     await sink?.close();
-    await redis?.stop();
   });
 
   it("keeps, logs, routes and delivers a 500,000-character EventType only by its cut, safe name", async () => {

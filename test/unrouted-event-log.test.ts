@@ -1,18 +1,17 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 /** pino's number for `info`, the default LOG_LEVEL. */
 const info = 30;
 
 describe("an event that no route matches", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let relay: TestRelay;
 
   beforeAll(async () => {
-    redis = await startRedisServer();
     relay = await startTestRelay(`
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
 sources:
@@ -27,7 +26,6 @@ routes:
 
   afterAll(async () => {
     await relay?.close();
-    await redis?.stop();
   });
 
   it("is one info line with its event type and ticket id, so it shows at the default log level", async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { storedWebhooks } from "./support/webhook-stream.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
@@ -10,13 +10,12 @@ const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_c
  * Ingest alone (no workers), so what Redis holds after a 200 is exactly what ingest stored.
  */
 describe("webhook intake", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let relay: TestRelay;
   let inbound: ReturnType<typeof storedWebhooks>;
   const prefix = uniquePrefix();
 
   beforeAll(async () => {
-    redis = await startRedisServer();
     relay = await startTestRelay(
       `
 server: { bodyLimit: 4kb }
@@ -33,7 +32,6 @@ sources:
   afterAll(async () => {
     await inbound?.close();
     await relay?.close();
-    await redis?.stop();
   });
 
   const post = (path: string, body: string, contentType = "application/json") =>

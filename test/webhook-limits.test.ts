@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../src/config/errors.js";
 import { parseConfig } from "../src/config/load.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 import { storedWebhooks } from "./support/webhook-stream.js";
 
 const statusChange = readFileSync(new URL("fixtures/socialboards/ticket_status_change.json", import.meta.url), "utf8");
@@ -17,13 +17,12 @@ const envelopeAround = (events: string) => `{"CommunityName":"a","EventType":"x"
  * deliveries. Ingest alone, so what Redis holds is exactly what ingest stored.
  */
 describe("webhook limits beyond the body size", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let relay: TestRelay;
   let inbound: ReturnType<typeof storedWebhooks>;
   const prefix = uniquePrefix();
 
   beforeAll(async () => {
-    redis = await startRedisServer();
     relay = await startTestRelay(
       `
 redis: { url: "${redis.url}", prefix: ${prefix} }
@@ -38,7 +37,6 @@ sources:
   afterAll(async () => {
     await inbound?.close();
     await relay?.close();
-    await redis?.stop();
   });
 
   const post = (body: string) =>

@@ -3,10 +3,10 @@ import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { deliveryQueueName } from "../src/queue/jobs.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { type SlackApiServer, startSlackApi } from "./support/slack-api.js";
 import { type SmtpServer, startSmtpServer } from "./support/smtp.js";
+import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
 
 const statusChangeText = readFileSync(
@@ -26,7 +26,7 @@ const secrets = {
  * and what actually arrives at a Slack Web API server, an SMTP server and an HTTP endpoint.
  */
 describe("a Socialboards webhook, end to end", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let slack: SlackApiServer;
   let smtp: SmtpServer;
   let sink: HttpSink;
@@ -35,8 +35,7 @@ describe("a Socialboards webhook, end to end", () => {
   const logs: string[] = [];
 
   beforeAll(async () => {
-    [redis, slack, smtp, sink] = await Promise.all([
-      startRedisServer(),
+    [slack, smtp, sink] = await Promise.all([
       startSlackApi({ token: secrets.SLACK_TOKEN, channels: ["#support"] }),
       startSmtpServer(),
       startHttpSink(),
@@ -81,7 +80,6 @@ routes:
 
   afterAll(async () => {
     await Promise.all([slack?.close(), smtp?.close(), sink?.close()]);
-    await redis?.stop();
   });
 
   const postWebhook = (payload: unknown) =>

@@ -1,10 +1,10 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpSink, startHttpSink } from "../support/http-sink.js";
-import { type RedisServer, startRedisServer } from "../support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
 import { type RelayProcess, startRelayProcess } from "../support/relay-process.js";
 import { statusChanges, ticketRange } from "../support/status-changes.js";
+import { useRedis } from "../support/use-redis.js";
 import { waitFor } from "../support/wait.js";
 
 interface DigestBody {
@@ -14,7 +14,7 @@ interface DigestBody {
 
 /** A digest's pending events live in Redis: worker processes die mid-window, the digest still comes once. */
 describe("a digest when workers crash", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let ingest: TestRelay | undefined;
   const workers: RelayProcess[] = [];
@@ -36,7 +36,7 @@ routes:
 `;
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    sink = await startHttpSink();
     ingest = await startTestRelay(config(redis.url), { role: "ingest" });
   });
 
@@ -47,7 +47,6 @@ routes:
       await worker.exited;
     }
     await sink?.close();
-    await redis?.stop();
   });
 
   it("sends the digest once after a worker is killed in its window and another starts", async () => {

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import type { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DisabledTargets } from "../../src/queue/disabled-targets.js";
 import type { DeliveryJob } from "../../src/queue/jobs.js";
@@ -8,8 +7,8 @@ import { openDeliveryQueue, relayKeys } from "../../src/queue/queues.js";
 import { runCli, writeConfig } from "../support/cli-run.js";
 import { freePort } from "../support/free-port.js";
 import { type HttpSink, startHttpSink } from "../support/http-sink.js";
-import { type RedisServer, startRedisServer } from "../support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
+import { useRedis } from "../support/use-redis.js";
 import { waitFor } from "../support/wait.js";
 
 const statusChange = readFileSync(
@@ -23,17 +22,15 @@ const day = 24 * 3600_000;
  * real relay whose HTTP target refused deliveries.
  */
 describe("the dlq and targets commands", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
-  let client: Redis;
   let relay: TestRelay;
   let queue: Queue<DeliveryJob>;
   let prefix: string;
   let configFile: string;
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
-    client = new Redis(redis.url);
+    sink = await startHttpSink();
   });
 
   beforeEach(async () => {
@@ -59,9 +56,7 @@ routes:
   });
 
   afterAll(async () => {
-    client?.disconnect();
     await sink?.close();
-    await redis?.stop();
   });
 
   const cli = (...args: string[]) => runCli([...args, "--config", configFile]);
@@ -118,7 +113,7 @@ routes:
   it("purges only the dead letters older than --older-than", async () => {
     const old = await deadLetter("Cat is ill");
     const recent = await deadLetter("Dog is ill");
-    await client.hset(relayKeys(prefix).deliveryJob(old), "finishedOn", Date.now() - 2 * day);
+    await redis.client.hset(relayKeys(prefix).deliveryJob(old), "finishedOn", Date.now() - 2 * day);
 
     const { code, stdout } = await cli("dlq", "purge", "--all", "--older-than", "1d");
     expect(code).toBe(0);
@@ -179,7 +174,7 @@ sources: { socialboards: { type: socialboards, verifyToken: v, urlToken: none } 
   });
 
   it("lists a target disabled by a 410 with why and since, and enables it again", async () => {
-    const disabled = new DisabledTargets(client, relayKeys(prefix));
+    const disabled = new DisabledTargets(redis.client, relayKeys(prefix));
     await disabled.disable("crm", `HTTP crm (POST ${sink.url}/hooks) answered 410`);
 
     const list = await cli("targets", "list");

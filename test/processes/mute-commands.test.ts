@@ -5,8 +5,8 @@ import type { DeliveryJob } from "../../src/queue/jobs.js";
 import { openDeliveryQueue } from "../../src/queue/queues.js";
 import { runCli, writeConfig } from "../support/cli-run.js";
 import { type HttpSink, startHttpSink } from "../support/http-sink.js";
-import { type RedisServer, startRedisServer } from "../support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
+import { useRedis } from "../support/use-redis.js";
 import { waitFor } from "../support/wait.js";
 
 const statusChange = readFileSync(
@@ -19,14 +19,14 @@ const statusChange = readFileSync(
  * against the Redis of a real relay delivering to an HTTP sink.
  */
 describe("the mute commands", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let relay: TestRelay;
   let queue: Queue<DeliveryJob>;
   let configFile: string;
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    sink = await startHttpSink();
     const prefix = uniquePrefix();
     const yaml = `
 redis: { url: "${redis.url}", prefix: ${prefix} }
@@ -46,7 +46,6 @@ routes:
     await relay?.close();
     await queue?.close();
     await sink?.close();
-    await redis?.stop();
   });
 
   const cli = (...args: string[]) => runCli([...args, "--config", configFile], { timeoutMs: 60_000 });

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, writeConfig } from "../support/cli-run.js";
 import { type HttpSink, startHttpSink } from "../support/http-sink.js";
 import { scrape } from "../support/metrics.js";
-import { type RedisServer, startRedisServer } from "../support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
 import { startRelayProcess } from "../support/relay-process.js";
+import { useRedis } from "../support/use-redis.js";
 import { waitFor } from "../support/wait.js";
 
 const statusChange = readFileSync(
@@ -16,13 +16,13 @@ const statusChange = readFileSync(
 
 /** A worker process has no webhook port: its own small server tells orchestrators and Prometheus how it is. */
 describe("the worker role's ops server", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let ingest: TestRelay;
   let yaml: string;
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    sink = await startHttpSink();
     yaml = `
 server: { host: 127.0.0.1 }
 redis: { url: "${redis.url}", prefix: ${uniquePrefix()} }
@@ -41,7 +41,6 @@ routes:
   afterAll(async () => {
     await ingest?.close();
     await sink?.close();
-    await redis?.stop();
   });
 
   const postWebhook = (title: string) =>

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveryJob } from "../../src/queue/jobs.js";
 import { openDeliveryQueue } from "../../src/queue/queues.js";
 import { type HttpSink, startHttpSink } from "../support/http-sink.js";
-import { type RedisServer, startRedisServer } from "../support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
+import { useRedis } from "../support/use-redis.js";
 import { waitFor } from "../support/wait.js";
 
 const statusChange = readFileSync(
@@ -24,7 +24,7 @@ const basic = (password: string) => `Basic ${Buffer.from(`ops:${password}`).toSt
  * delivery to a local endpoint answering 404 became a dead letter.
  */
 describe("the queue dashboard", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let relay: TestRelay;
   let queue: Queue<DeliveryJob>;
@@ -52,11 +52,7 @@ routes:
   };
 
   beforeAll(async () => {
-    [redis, sink, browser] = await Promise.all([
-      startRedisServer(),
-      startHttpSink(),
-      chromium.launch({ executablePath: chromiumPath }),
-    ]);
+    [sink, browser] = await Promise.all([startHttpSink(), chromium.launch({ executablePath: chromiumPath })]);
     const started = startRelay(`admin: { token: "\${RELAY_ADMIN_TOKEN}" }`);
     relay = await started.relay;
     queue = openDeliveryQueue({ url: redis.url, prefix: started.prefix });
@@ -78,7 +74,6 @@ routes:
     await relay?.close();
     await queue?.close();
     await sink?.close();
-    await redis?.stop();
   });
 
   it("shows the dead letter to a browser that logs in with the admin token", async () => {

@@ -8,9 +8,9 @@ import { createLogger } from "../../src/log.js";
 import { watchConfig } from "../../src/reload.js";
 import { runCli, writeConfig } from "../support/cli-run.js";
 import { type HttpSink, startHttpSink } from "../support/http-sink.js";
-import { type RedisServer, startRedisServer } from "../support/redis.js";
 import { startTestRelay, uniquePrefix } from "../support/relay.js";
 import { startRelayProcess } from "../support/relay-process.js";
+import { useRedis } from "../support/use-redis.js";
 import { waitFor } from "../support/wait.js";
 
 const statusChange = readFileSync(
@@ -20,16 +20,15 @@ const statusChange = readFileSync(
 
 /** Changing a running relay's config, and starting one that cannot start. */
 describe("a running relay's config", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    sink = await startHttpSink();
   });
 
   afterAll(async () => {
     await sink?.close();
-    await redis?.stop();
   });
 
   const config = (prefix: string, path: string, port = 0) => `

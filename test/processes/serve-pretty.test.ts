@@ -1,23 +1,15 @@
 import { spawn } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { writeConfig } from "../support/cli-run.js";
-import { type RedisServer, startRedisServer } from "../support/redis.js";
 import { uniquePrefix } from "../support/relay.js";
+import { useRedis } from "../support/use-redis.js";
 import { waitFor } from "../support/wait.js";
 
 const entry = new URL("../support/cli-entry.ts", import.meta.url).pathname;
 
 /** `serve` as a process whose stdout is a pipe, as under docker or systemd. */
 describe("serve's log lines", () => {
-  let redis: RedisServer;
-
-  beforeAll(async () => {
-    redis = await startRedisServer();
-  });
-
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = useRedis();
 
   /** Starts `serve`, waits for its "relay started" line, stops it, and returns what it wrote. */
   const serveUntilStarted = async (flags: string[]) => {

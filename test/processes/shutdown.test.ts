@@ -4,9 +4,10 @@ import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliveryQueueName } from "../../src/queue/jobs.js";
 import { type HttpSink, startHttpSink } from "../support/http-sink.js";
-import { type RedisServer, startRedisServer } from "../support/redis.js";
+import { startRedisServer } from "../support/redis.js";
 import { uniquePrefix } from "../support/relay.js";
 import { startRelayProcess } from "../support/relay-process.js";
+import { useRedis } from "../support/use-redis.js";
 import { waitFor } from "../support/wait.js";
 
 const statusChange = readFileSync(
@@ -16,16 +17,15 @@ const statusChange = readFileSync(
 
 /** SIGTERM, as docker stop sends it, to a relay that is busy on both sides. */
 describe("shutting down", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    sink = await startHttpSink();
   });
 
   afterAll(async () => {
     await sink?.close();
-    await redis?.stop();
   });
 
   it("exits 0 within seconds with a slow client open, finishing every delivery it started", async () => {

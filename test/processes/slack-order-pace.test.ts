@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServer, startRedisServer } from "../support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
 import { type SlackApiServer, type SlackPost, startSlackApi } from "../support/slack-api.js";
 import { aboutTicket, replyCreation, statusChange, ticketCreation } from "../support/ticket-events.js";
+import { useRedis } from "../support/use-redis.js";
 import { waitFor } from "../support/wait.js";
 
 // Built at run time, so that no secret scanner takes it for a real token.
@@ -44,19 +44,18 @@ routes:
 `;
 
 describe("Slack pace and per-ticket order", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let slack: SlackApiServer;
   let relay: TestRelay;
 
   beforeAll(async () => {
-    [redis, slack] = await Promise.all([startRedisServer(), startSlackApi({ token })]);
+    slack = await startSlackApi({ token });
     relay = await startTestRelay(config(redis.url, slack.url));
   });
 
   afterAll(async () => {
     await relay?.close();
     await slack?.close();
-    await redis?.stop();
   });
 
   const post = async (body: unknown) => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServer, startRedisServer } from "../support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
 import { type RelayProcess, startRelayProcess } from "../support/relay-process.js";
 import { type SlackApiServer, type SlackPost, startSlackApi } from "../support/slack-api.js";
 import { replyCreation, statusChange, ticketCreation } from "../support/ticket-events.js";
+import { useRedis } from "../support/use-redis.js";
 import { waitFor } from "../support/wait.js";
 
 const token = "fake-slack-token-for-tests";
@@ -23,22 +23,18 @@ routes:
 `;
 
 describe("one Slack thread per ticket", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let slack: SlackApiServer;
   let relay: TestRelay;
 
   beforeAll(async () => {
-    [redis, slack] = await Promise.all([
-      startRedisServer(),
-      startSlackApi({ token, channels: ["#support", "#loose"] }),
-    ]);
+    slack = await startSlackApi({ token, channels: ["#support", "#loose"] });
     relay = await startTestRelay(config(redis.url, uniquePrefix(), slack.url));
   });
 
   afterAll(async () => {
     await relay?.close();
     await slack?.close();
-    await redis?.stop();
   });
 
   const postTo = async (url: string, body: unknown) => {
@@ -127,16 +123,13 @@ describe("one Slack thread per ticket", () => {
 });
 
 describe("one Slack thread per ticket, with two worker processes", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let slack: SlackApiServer;
   let ingest: TestRelay | undefined;
   const workers: RelayProcess[] = [];
 
   beforeAll(async () => {
-    [redis, slack] = await Promise.all([
-      startRedisServer(),
-      startSlackApi({ token, channels: ["#support", "#loose"] }),
-    ]);
+    slack = await startSlackApi({ token, channels: ["#support", "#loose"] });
   });
 
   afterAll(async () => {
@@ -146,7 +139,6 @@ describe("one Slack thread per ticket, with two worker processes", () => {
       await worker.exited;
     }
     await slack?.close();
-    await redis?.stop();
   });
 
   it("makes exactly one root when ten events for a new ticket arrive at once", async () => {

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, writeConfig } from "../support/cli-run.js";
 import { freePort } from "../support/free-port.js";
 import { type HttpSink, startHttpSink } from "../support/http-sink.js";
-import { type RedisServer, startRedisServer } from "../support/redis.js";
 import { uniquePrefix } from "../support/relay.js";
 import { type RelayProcess, startRelayProcess } from "../support/relay-process.js";
 import { type SlackApiServer, startSlackApi } from "../support/slack-api.js";
+import { useRedis } from "../support/use-redis.js";
 
 const slackToken = "xoxb-try-test";
 
@@ -23,7 +23,7 @@ interface TryReport {
  * process, with a real Redis, a Slack API stand-in and an HTTP receiver.
  */
 describe("ticket-relay try", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let slack: SlackApiServer;
   let sink: HttpSink;
   let relay: RelayProcess;
@@ -51,12 +51,7 @@ routes:
 `;
 
   beforeAll(async () => {
-    [redis, slack, sink, port] = await Promise.all([
-      startRedisServer(),
-      startSlackApi({ token: slackToken }),
-      startHttpSink(),
-      freePort(),
-    ]);
+    [slack, sink, port] = await Promise.all([startSlackApi({ token: slackToken }), startHttpSink(), freePort()]);
     const yaml = config({ port, prefix: uniquePrefix() });
     relay = await startRelayProcess(yaml);
     configFile = writeConfig(yaml);
@@ -66,7 +61,6 @@ routes:
     relay?.kill("SIGTERM");
     await relay?.exited;
     await Promise.all([slack?.close(), sink?.close()]);
-    await redis?.stop();
   });
 
   // try waits up to 15 s for the deliveries; the rest is room for a CLI that starts slowly on a

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliveryQueueName } from "../../src/queue/jobs.js";
 import { relayKeys } from "../../src/queue/queues.js";
 import { type HttpSink, startHttpSink } from "../support/http-sink.js";
-import { type RedisServer, startRedisServer } from "../support/redis.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
 import { startRelayProcess } from "../support/relay-process.js";
+import { useRedis } from "../support/use-redis.js";
 import { waitFor } from "../support/wait.js";
 
 const statusChange = readFileSync(
@@ -17,7 +17,7 @@ const statusChange = readFileSync(
 
 /** Worker processes killed with SIGKILL in the middle of deliveries, one after another. */
 describe("when workers crash", () => {
-  let redis: RedisServer;
+  const redis = useRedis();
   let sink: HttpSink;
   let ingest: TestRelay;
   let deliveries: Queue;
@@ -37,7 +37,7 @@ routes:
 `;
 
   beforeAll(async () => {
-    [redis, sink] = await Promise.all([startRedisServer(), startHttpSink()]);
+    sink = await startHttpSink();
     ingest = await startTestRelay(config(redis.url), { role: "ingest" });
     deliveries = new Queue(deliveryQueueName, { connection: { url: redis.url }, prefix });
   });
@@ -46,7 +46,6 @@ routes:
     await deliveries?.close();
     await ingest?.close();
     await sink?.close();
-    await redis?.stop();
   });
 
   it("delivers every in-flight delivery after two crashes in a row, within its attempts", async () => {
