@@ -43,6 +43,18 @@ describe("a target's slots", () => {
     expect(await slots.nextInLine("crm")).toBe("late");
   });
 
+  it("hands a slot given back straight to a delivery waiting in the process, in the same call", async () => {
+    const slots = new TargetSlots(client, relayKeys(uniquePrefix()));
+    const one = { limit: 1, leaseMs: 60_000 };
+    await slots.claim("crm", "sending", one);
+    expect(await slots.claim("crm", "waiting", one)).toBe(false);
+    expect(await slots.release("crm", "sending", 0, { deliveryId: "waiting", settings: one })).toBe("");
+    // It holds the slot now: nobody else gets one, and it gives it back like any holder.
+    expect(await slots.claim("crm", "newcomer", one)).toBe(false);
+    expect(await slots.giveBack("crm", "waiting")).toBe(true);
+    expect(await slots.freeSlots("crm", one)).toBe(1);
+  });
+
   it("frees the slot of a holder whose lease ran out, as a killed worker's", async () => {
     const slots = new TargetSlots(client, relayKeys(uniquePrefix()));
     const short = { limit: 1, leaseMs: 100 };

@@ -24,15 +24,18 @@ const parkedFirstAfterMs = 10_000;
 
 /** A delivery of this process waiting here for a slot of its target. */
 interface WaitingHere {
+  id: string;
   createdAt: number;
-  /** Called when a slot of this process was given back, for it to ask for. */
-  wake: () => void;
+  /** Ends its wait: a slot was handed over to it, or one is free to ask for. */
+  answer: (answer: "handedOver" | "askAgain") => void;
 }
+
+type WaitAnswer = "handedOver" | "askAgain" | "timedOut";
 
 /**
  * The delivery pipeline's step right before the send: a slot among the target's `concurrency`
- * (queue/delivery/target-slots.ts). A delivery that finds none waits briefly here, woken to ask
- * again when this process gives a slot back; after that it is parked in
+ * (queue/delivery/target-slots.ts). A delivery that finds none waits briefly here, where a slot
+ * this process gives back is handed over to it in the same Redis call; after that it is parked in
  * BullMQ's delayed set, using none of its tries and holding no worker, in its target's line,
  * until a freed slot wakes it. Every slot taken is given back by `release`, whatever the send's
  * outcome.
@@ -59,8 +62,9 @@ export class DeliverySlots {
     if (await claim()) return goOn;
     const until = Date.now() + this.#waitHereMs(targetId);
     while (Date.now() < until) {
-      const woken = await this.#waitHere(targetId, job.timestamp, until - Date.now());
-      if (woken && (await claim())) return goOn;
+      const answer = await this.#waitHere(targetId, id, job.timestamp, until - Date.now());
+      if (answer === "handedOver") return goOn;
+      if (answer === "askAgain" && (await claim())) return goOn;
     }
     // Asked again: one given back by another process meanwhile.
     if (await claim()) return goOn;
@@ -73,8 +77,14 @@ export class DeliverySlots {
     });
     // In line only once parked, so that a release that takes it off the line finds it to wake.
     await this.slots.joinLine(targetId, id, job.timestamp);
-    // A slot given back before it was in line woke nobody: ask once more.
-    if (await claim()) await job.promote().catch(() => undefined);
+    // A slot handed over to it as it stopped waiting, or given back before it was in line, is
+    // free for the first in line: woken now. Not kept for this one: a woken job waits behind
+    // the whole queue, and a slot held for it would sit unused all that time.
+    const handedOver = await this.slots.giveBack(targetId, id);
+    if (handedOver || (await this.slots.freeSlots(targetId, this.settingsOf(targetId))) > 0) {
+      const first = await this.slots.nextInLine(targetId);
+      if (first) await this.#promote(first);
+    }
     return held;
   }
 
@@ -84,15 +94,22 @@ export class DeliverySlots {
     this.#sendMs.set(targetId, 0.8 * (this.#sendMs.get(targetId) ?? sendMs) + 0.2 * sendMs);
     const next = this.#waitingHere.get(targetId)?.[0];
     const before = next ? next.createdAt - parkedFirstAfterMs : Number.POSITIVE_INFINITY;
-    let parked: string | undefined = await this.slots.release(targetId, job.id ?? "", before);
+    const handTo = next && { deliveryId: next.id, settings: this.settingsOf(targetId) };
+    let parked: string | undefined = await this.slots.release(targetId, job.id ?? "", before, handTo);
+    if (!parked) {
+      // The slot is next's now, handed over in the same call; one that stopped waiting meanwhile
+      // finds it when it asks again, or gives it back as it parks.
+      if (next && this.#leave(targetId, next)) next.answer("handedOver");
+      return;
+    }
     // A parked one that cannot be woken (its job is gone, or running already) passes its turn on.
     for (let tries = 0; parked && tries < 3; tries += 1) {
       if (await this.#promote(parked)) return;
       parked = await this.slots.nextInLine(targetId);
     }
-    // The one waiting here longest asks for the slot now free; another process may be quicker.
+    // None could be: the one waiting here longest asks for the slot now free.
     const waiting = this.#waitingHere.get(targetId)?.[0];
-    if (waiting && this.#leave(targetId, waiting)) waiting.wake();
+    if (waiting && this.#leave(targetId, waiting)) waiting.answer("askAgain");
   }
 
   async #promote(deliveryId: string): Promise<boolean> {
@@ -112,21 +129,22 @@ export class DeliverySlots {
     return Math.min(Math.max(waitHere.sends * sendMs, waitHere.leastMs), waitHere.mostMs);
   }
 
-  /** Waits here at most `ms` for a slot this process gives back; true when woken for one. */
-  #waitHere(targetId: string, createdAt: number, ms: number): Promise<boolean> {
+  /** Waits here at most `ms` for a slot this process gives back: handed over, or to ask for. */
+  #waitHere(targetId: string, id: string, createdAt: number, ms: number): Promise<WaitAnswer> {
     return new Promise((resolve) => {
       const line = this.#waitingHere.get(targetId) ?? [];
       this.#waitingHere.set(targetId, line);
       const waiting: WaitingHere = {
+        id,
         createdAt,
-        wake: () => {
+        answer: (answer) => {
           clearTimeout(timer);
-          resolve(true);
+          resolve(answer);
         },
       };
       const timer = setTimeout(() => {
         this.#leave(targetId, waiting);
-        resolve(false);
+        resolve("timedOut");
       }, ms);
       // Oldest job first, as the line in Redis is.
       const at = line.findIndex((other) => other.createdAt > createdAt);

@@ -52,22 +52,36 @@ return granted`);
  * Deliveries give their slots back, in one call for those ending together. For each, the
  * first parked delivery in line is taken off the line, to be woken for the slot now free, when
  * it joined before `before` (ms: the asking process's oldest delivery waiting there, less some
- * patience, or any time when none waits there). Answers the parked delivery to wake, or "".
- * KEYS: per delivery, the holders and the line. ARGV: per delivery, id and before.
+ * patience, or any time when none waits there); otherwise the slot goes straight to `handTo`, a
+ * delivery waiting in the asking process ("" for none), leased for `lease` ms. Answers the parked
+ * delivery to wake, or "".
+ * KEYS: per delivery, the holders and the line. ARGV: per delivery, id, before, handTo, lease.
  */
 const releaseSlots = new RedisScript(`
+local time = redis.call("TIME")
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local woken = {}
 for i = 0, #KEYS / 2 - 1 do
   local holders, line = KEYS[2 * i + 1], KEYS[2 * i + 2]
-  redis.call("ZREM", holders, ARGV[2 * i + 1])
+  local id, before, handTo, lease = ARGV[4 * i + 1], tonumber(ARGV[4 * i + 2]), ARGV[4 * i + 3], tonumber(ARGV[4 * i + 4])
+  redis.call("ZREM", holders, id)
   woken[i + 1] = ""
   local first = redis.call("ZRANGE", line, 0, 0, "WITHSCORES")
-  if first[1] and tonumber(first[2]) < tonumber(ARGV[2 * i + 2]) then
+  if first[1] and tonumber(first[2]) < before then
     redis.call("ZREM", line, first[1])
     woken[i + 1] = first[1]
+  elseif handTo ~= "" then
+    redis.call("ZADD", holders, now + lease, handTo)
+    redis.call("PEXPIRE", holders, lease)
   end
 end
 return woken`);
+
+/** The holders whose lease has not run out, on Redis's clock as the leases are. KEYS: the holders. */
+const countHolders = new RedisScript(`
+local time = redis.call("TIME")
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
+return redis.call("ZCARD", KEYS[1])`);
 
 /**
  * A delivery joins its target's line of parked ones, by when its job was made, so that the
@@ -94,15 +108,32 @@ export class TargetSlots {
 
   /** True: the delivery holds a slot now. */
   claim(targetId: string, deliveryId: string, settings: SlotSettings): Promise<boolean> {
-    return this.#takes.call({ targetId, deliveryId, value: settings.limit, leaseMs: settings.leaseMs });
+    return this.#takes.call({ targetId, deliveryId, value: settings.limit, more: [settings.leaseMs] });
   }
 
   /**
    * Gives the slot back. Resolves with the parked delivery to wake for it, taken off the line:
-   * the first in line, if it joined before `before` (ms); else "".
+   * the first in line, if it joined before `before` (ms). Otherwise "", and the slot is now
+   * `handTo`'s when one is given.
    */
-  release(targetId: string, deliveryId: string, before: number): Promise<string> {
-    return this.#releases.call({ targetId, deliveryId, value: before });
+  release(
+    targetId: string,
+    deliveryId: string,
+    before: number,
+    handTo?: { deliveryId: string; settings: SlotSettings },
+  ): Promise<string> {
+    return this.#releases.call({
+      targetId,
+      deliveryId,
+      value: before,
+      more: [handTo?.deliveryId ?? "", handTo?.settings.leaseMs ?? 0],
+    });
+  }
+
+  /** Gives back a slot this delivery may hold; true when it held one. */
+  async giveBack(targetId: string, deliveryId: string): Promise<boolean> {
+    const [holders] = this.#keysOf(targetId);
+    return (await this.redis.zrem(holders ?? "", deliveryId)) === 1;
   }
 
   /** Takes the first parked delivery off the target's line, to be woken instead of one that could not be. */
@@ -118,6 +149,12 @@ export class TargetSlots {
     return Number(await joinLine.run(this.redis, [line ?? ""], [deliveryId, createdAt]));
   }
 
+  /** How many of the target's slots are free now. */
+  async freeSlots(targetId: string, settings: SlotSettings): Promise<number> {
+    const [holders] = this.#keysOf(targetId);
+    return settings.limit - Number(await countHolders.run(this.redis, [holders ?? ""], []));
+  }
+
   /** How many deliveries are parked in the target's line. */
   async lineLength(targetId: string): Promise<number> {
     const [, line] = this.#keysOf(targetId);
@@ -131,10 +168,11 @@ export class TargetSlots {
 
   #run(script: RedisScript, asks: SlotAsk[]): Promise<unknown[]> {
     const keys = asks.flatMap(({ targetId }) => this.#keysOf(targetId));
-    const args = asks.flatMap(({ deliveryId, value, leaseMs }) => {
-      const number = Number.isFinite(value) ? value : Number.MAX_SAFE_INTEGER;
-      return leaseMs === undefined ? [deliveryId, number] : [deliveryId, number, leaseMs];
-    });
+    const args = asks.flatMap(({ deliveryId, value, more }) => [
+      deliveryId,
+      Number.isFinite(value) ? value : Number.MAX_SAFE_INTEGER,
+      ...more,
+    ]);
     return script.run(this.redis, keys, args) as Promise<unknown[]>;
   }
 
@@ -150,8 +188,8 @@ export class TargetSlots {
 interface SlotAsk {
   targetId: string;
   deliveryId: string;
-  /** The limit for a take, `before` for a release. */
+  /** The limit for a claim, `before` for a release. */
   value: number;
-  /** A take's lease. */
-  leaseMs?: number;
+  /** A claim's lease; a release's handTo and its lease. */
+  more: (string | number)[];
 }
