@@ -3,6 +3,7 @@ import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { deliveryQueueName } from "../src/queue/jobs.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
+import { waitForQuietQueues } from "./support/quiet-queues.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { type SlackApiServer, startSlackApi } from "./support/slack-api.js";
 import { type SmtpServer, startSmtpServer } from "./support/smtp.js";
@@ -136,7 +137,7 @@ routes:
   });
 
   it("delivers the same Socialboards body posted twice once per target", async () => {
-    await start(`
+    const started = await start(`
 targets:
   crm: { type: http, url: "${sink.url}/hooks" }
   oncall-email: { type: email, smtp: "${smtp.url}", from: relay@example.com, to: oncall@example.com }
@@ -150,7 +151,7 @@ routes:
     // A third, different body still goes through: the window holds duplicates only.
     expect(await (await post(another())).json()).toEqual({ accepted: 1, receipt: expect.any(String) });
     await Promise.all([sink.waitForRequests(2), smtp.waitForMessages(2)]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForQuietQueues(started.config.redis);
     expect(sink.requests).toHaveLength(2);
     expect(smtp.messages).toHaveLength(2);
   });

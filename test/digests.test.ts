@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
+import { waitForQuietQueues } from "./support/quiet-queues.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { type SlackApiServer, type SlackPost, startSlackApi } from "./support/slack-api.js";
 import { type SmtpServer, startSmtpServer } from "./support/smtp.js";
@@ -80,8 +81,8 @@ routes:
     });
     expect(response.status).toBe(200);
   };
-  /** Waits `ms` more, so that a second message, if one were coming, would have arrived. */
-  const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Waits until the relay has nothing left to do, so that a second message, if one were coming, has arrived. */
+  const settle = (relay: TestRelay) => waitForQuietQueues(relay.config.redis);
 
   it("sends 400 status changes in a burst as one message per group, listing them with their links", async () => {
     const prefix = uniquePrefix();
@@ -97,7 +98,7 @@ routes:
     relays.push(await startTestRelay(config(prefix, "[bulk-slack]", "2s"), { role: "worker" }));
 
     const posts = await slack.waitForPosts(2, 15_000);
-    await settle(1000);
+    await settle(ingest);
     expect(slack.posts).toHaveLength(2);
 
     const byText = (text: string) => posts.find((message) => message.text === text) as SlackPost;
@@ -123,7 +124,7 @@ routes:
     await post(relay.url, statusChanges(ticketRange(7_150_001, 5), "pending", "solved"));
 
     const requests = await sink.waitForRequests(2, 15_000);
-    await settle(500);
+    await settle(relay);
     expect(sink.requests).toHaveLength(2);
     const bodies = requests.map((request) => request.json as DigestBody);
     const closedBody = bodies.find((body) => body.digest.group.status === "closed") as DigestBody;
@@ -157,7 +158,7 @@ routes:
     const body = request?.json as { event: { ticketId: string }; digest?: unknown };
     expect(body.event.ticketId).toBe("7200001");
     expect(body.digest).toBeUndefined();
-    await settle(500);
+    await settle(relay);
     expect(slack.posts).toHaveLength(1);
     expect(sink.requests).toHaveLength(1);
   });
@@ -211,7 +212,7 @@ routes:
 
     await post(statusChanges([7_300_001, 7_300_002, 7_300_003], "open", "closed"));
     await waitFor(() => slack.posts.length >= 3, { what: "the digest and the thread reply" });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitForQuietQueues(relay.config.redis);
 
     const [, ...later] = slack.posts;
     expect(later).toHaveLength(2);

@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
+import { waitForQuietQueues } from "./support/quiet-queues.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { useRedis } from "./support/use-redis.js";
 
@@ -117,7 +118,7 @@ routes:
     const next = JSON.stringify({ type: "invoice.voided", data: { ticket: { id: 882 } } });
     await post("billing", next, standardHeaders(next));
     await sink.waitForRequests(2);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForQuietQueues(relay.config.redis);
     expect(sink.requests.map((r) => (r.json as { event: { type: string } }).event.type).sort()).toEqual([
       "invoice.paid",
       "invoice.voided",

@@ -6,6 +6,7 @@ import { Mutes, resolveMuteSubject } from "../src/queue/mutes.js";
 import { openDeliveryQueue, relayKeys } from "../src/queue/queues.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
 import { scrape } from "./support/metrics.js";
+import { waitForQuietQueues } from "./support/quiet-queues.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
@@ -99,8 +100,8 @@ routes:
     const held = logLines("delivery held: muted");
     expect(held).toHaveLength(3);
     expect(held[0]).toMatchObject({ target: "crm", mute: "target:crm", until: mute.until });
-    // Nothing is sent twice: a little later still three.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Nothing is sent twice: once the relay has nothing left to do, still three.
+    await waitForQuietQueues(relay.config.redis);
     expect(sink.requests).toHaveLength(3);
     expect(await mutes.active()).toEqual([]);
   });
@@ -134,7 +135,7 @@ routes:
     expect(await mutes.unmute({ kind: "target", name: "crm" })).toEqual({ removed: true, released: 2 });
     await sink.waitForRequests(2, 5000);
     expect(await mutes.unmute({ kind: "target", name: "crm" })).toEqual({ removed: false, released: 0 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForQuietQueues(relay.config.redis);
     expect(sink.requests).toHaveLength(2);
     expect(logLines("delivered").map((entry) => entry.attempt)).toEqual([1, 1]);
   });

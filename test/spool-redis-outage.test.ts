@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
+import { waitForQuietQueues } from "./support/quiet-queues.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { useRedis } from "./support/use-redis.js";
 import { waitFor } from "./support/wait.js";
@@ -80,8 +81,8 @@ routes:
     await waitFor(async () => (await readiness()) === "ready", {
       what: "readyz to say ready",
     });
-    // Long enough for a duplicate to show up if one were coming.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Drained and routed, nothing left to send: a duplicate would have come by now.
+    await waitForQuietQueues(relay.config.redis);
     const expected = ["before", ...Array.from({ length: 20 }, (_, i) => `spooled ${i}`)];
     expect(titles()).toEqual(expected);
   }, 40_000);

@@ -3,6 +3,7 @@ import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { deliveryQueueName } from "../src/queue/jobs.js";
 import { type HttpSink, startHttpSink } from "./support/http-sink.js";
+import { waitForQuietQueues } from "./support/quiet-queues.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "./support/relay.js";
 import { type SlackApiServer, startSlackApi } from "./support/slack-api.js";
 import { type SmtpServer, startSmtpServer } from "./support/smtp.js";
@@ -90,10 +91,7 @@ routes:
     });
 
   /** Lets workers run whatever they would still do, so "exactly N" means exactly N. */
-  const settle = async () => {
-    await waitFor(async () => (await deliveries.getJobCounts("active", "wait", "delayed")).active === 0 || undefined);
-    await new Promise((resolve) => setTimeout(resolve, 400));
-  };
+  const settle = () => waitForQuietQueues(relay.config.redis);
 
   it("posts a readable Slack message, sends an email and calls the HTTP endpoint for open → pending", async () => {
     const response = await postWebhook(statusChangeText);

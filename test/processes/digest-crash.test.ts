@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpSink, startHttpSink } from "../support/http-sink.js";
+import { waitForQuietQueues } from "../support/quiet-queues.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
 import { type RelayProcess, startRelayProcess } from "../support/relay-process.js";
 import { statusChanges, ticketRange } from "../support/status-changes.js";
@@ -87,8 +88,9 @@ routes:
     workers.push(await startRelayProcess(config(redis.url), "worker"));
 
     const [request] = await sink.waitForRequests(1, 15_000);
-    // Whatever either worker would still do, let it: "once" must stay once.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Whatever either worker would still do, the killed one's jobs once taken over too, let it:
+    // "once" must stay once.
+    await waitForQuietQueues({ url: redis.url, prefix });
     expect(sink.requests).toHaveLength(1);
     const body = request?.json as DigestBody;
     expect(body.digest?.count).toBe(60);
@@ -124,7 +126,7 @@ routes:
         return body.digest ? body.digest.events.map((event) => event.ticketId) : [body.event?.ticketId];
       });
     await waitFor(() => received().length >= 200, { what: "all 200 events", timeoutMs: 20_000 });
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await waitForQuietQueues({ url: redis.url, prefix });
     const ids = received().map(Number);
     expect(ids).toHaveLength(200);
     expect([...new Set(ids)].sort()).toEqual(tickets);

@@ -67,6 +67,8 @@ routes:
       "POST /webhooks/socialboards HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
     );
     const drip = setInterval(() => slow.writable && slow.write(" "), 1000);
+    // A moment for the relay to read the head, so that the request is in flight when the signal
+    // comes: nothing outside the process shows when it has (no log line, no metric).
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     const signalled = Date.now();
@@ -111,6 +113,7 @@ targets:
 routes:
   - to: [crm]
 `);
+    // The behaviour under test: a second away from Redis, in which a line a second would show.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const signalled = Date.now();
     relay.kill("SIGTERM");

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitForQuietQueues } from "../support/quiet-queues.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
 import { type RelayProcess, startRelayProcess } from "../support/relay-process.js";
 import { type SlackApiServer, type SlackPost, startSlackApi } from "../support/slack-api.js";
@@ -164,7 +165,7 @@ describe("one Slack thread per ticket, with two worker processes", () => {
     const threaded = () => slack.posts.filter((post) => post.channel === "#support");
     await waitFor(() => threaded().length >= 10, { what: "ten posts in #support", timeoutMs: 20_000 });
     // Whatever the workers would still do, let them: "exactly one" must stay one.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await waitForQuietQueues(ingest.config.redis);
 
     const posts = threaded();
     expect(posts).toHaveLength(10);
