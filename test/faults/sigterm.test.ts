@@ -36,5 +36,7 @@ describe("SIGTERM to a relay under load, then a restart", () => {
     // The restarted relay took the rest of the burst.
     expect(load.accepted.size).toBeGreaterThan(answeredWhileDown);
     expect(result.missing).toEqual({ "/a": 0, "/b": 0 });
+    // A clean stop finishes or hands back every delivery it started: nothing is sent twice.
+    expect(result.duplicates).toBe(0);
   });
 });

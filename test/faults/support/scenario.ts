@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import type { Role } from "../../../src/serve.js";
+import { waitForQuietQueues } from "../../support/quiet-queues.js";
 import { type RedisServer, startRedisServer } from "../../support/redis.js";
 import { uniquePrefix } from "../../support/relay.js";
 import { type RelayProcess, startRelayProcess } from "../../support/relay-process.js";
@@ -46,6 +47,13 @@ export interface FaultConfig {
 }
 
 /**
+ * Deliveries one worker process runs at once (`workers.concurrency`). One delivery is one event
+ * to one target, so a worker killed mid-burst can have sent at most this many that it had not
+ * marked sent yet: the bound on the duplicates a kill may cause.
+ */
+export const workerConcurrency = 20;
+
+/**
  * One route to two HTTP targets; retries quick and many, so an outage of some seconds is
  * waited out; a worker that dies leaves its jobs to another within a few seconds.
  */
@@ -54,7 +62,7 @@ export function faultConfig(config: FaultConfig): string {
 server: { port: ${config.port ?? 0}, host: 127.0.0.1 }
 redis: { url: "${config.redisUrl}", prefix: ${config.prefix} }
 ${config.spool ? `spool: { dir: "${config.spool.dir}", maxBytes: ${config.spool.maxBytes ?? "1gb"} }` : ""}
-workers: { concurrency: 20, lockDuration: 5s, stalledInterval: 1s, shutdownTimeout: 5s }
+workers: { concurrency: ${workerConcurrency}, lockDuration: 5s, stalledInterval: 1s, shutdownTimeout: 5s }
 allowPrivateNetwork: true
 sources:
   socialboards: { type: socialboards, verifyToken: v, urlToken: "${config.urlToken ?? "none"}", dedupe: { window: 0 } }
@@ -89,8 +97,17 @@ export function tally(sink: CountingSink, accepted: Set<number>): Tally {
   return { accepted: accepted.size, missing, duplicates };
 }
 
-/** Waits until every accepted event reached every target, then a moment for late duplicates. */
-async function waitForEveryDelivery(sink: CountingSink, accepted: Set<number>, timeoutMs: number) {
+/**
+ * Waits until every accepted event reached every target, then until the relays' queues are
+ * quiet: nothing is left to send, so a late duplicate (a killed worker's job taken over) is
+ * counted too.
+ */
+async function waitForEveryDelivery(
+  sink: CountingSink,
+  accepted: Set<number>,
+  queues: { url: string; prefix: string }[],
+  timeoutMs: number,
+) {
   await waitFor(() => Object.values(tally(sink, accepted).missing).every((n) => n === 0), {
     what: "every accepted event at every target",
     timeoutMs,
@@ -98,7 +115,7 @@ async function waitForEveryDelivery(sink: CountingSink, accepted: Set<number>, t
   }).catch((error: Error) => {
     throw new Error(`${error.message}: ${JSON.stringify(tally(sink, accepted))}`);
   });
-  await sleep(1500);
+  for (const relay of queues) await waitForQuietQueues(relay, { timeoutMs: 60_000 });
   return tally(sink, accepted);
 }
 
@@ -109,7 +126,7 @@ export async function waitForAnswers(load: LoadRun, count: number): Promise<void
 
 /**
  * One line per fault test, on the console and appended to $FAULTS_REPORT when set: what was
- * sent, what was answered, and what arrived (duplicates are allowed, and reported).
+ * sent, what was answered, and what arrived (duplicates too: each test asserts the bound it can).
  */
 export async function report(name: string, load: LoadRun, sent: number, result: Tally, extra = ""): Promise<void> {
   const line = `[faults] ${name}: sent ${sent}, answered ${describeStatuses(load.statuses)}, accepted ${result.accepted}, missing ${JSON.stringify(result.missing)}, duplicates ${result.duplicates}${extra ? `, ${extra}` : ""}`;
@@ -166,7 +183,8 @@ export interface FaultScenario {
   waitForDeliveries(count: number): Promise<void>;
   /**
    * Waits until `load` is answered and every event of `accepted` (all it got a 200 for, by
-   * default) reached every target, then a moment for late duplicates; returns the tally.
+   * default) reached every target, then until the queues of every relay `config` made in this
+   * test are quiet, so that late duplicates are counted; returns the tally.
    */
   waitForEveryDelivery(load: LoadRun, accepted?: Set<number>): Promise<Tally>;
 }
@@ -181,6 +199,8 @@ export function faultScenario(options: { persist?: boolean } = {}): FaultScenari
   let sink: CountingSink | undefined;
   const relays = relayProcesses();
   const dirs: string[] = [];
+  /** The prefixes `config` made in the current test: whose queues to wait on. */
+  let prefixes: string[] = [];
   const started = <T>(what: string, value: T | undefined): T => {
     if (value === undefined) throw new Error(`${what} is not started: use it inside a test`);
     return value;
@@ -192,6 +212,7 @@ export function faultScenario(options: { persist?: boolean } = {}): FaultScenari
     redis = await startRedisServer({ persist: options.persist });
   });
   beforeEach(async () => {
+    prefixes = [];
     sink = await startCountingSink(markerOf);
   });
   afterEach(async () => {
@@ -212,7 +233,9 @@ export function faultScenario(options: { persist?: boolean } = {}): FaultScenari
     },
     relays,
     config(more = {}) {
-      return faultConfig({ redisUrl: currentRedis().url, prefix: uniquePrefix(), sinkUrl: currentSink().url, ...more });
+      const prefix = uniquePrefix();
+      prefixes.push(prefix);
+      return faultConfig({ redisUrl: currentRedis().url, prefix, sinkUrl: currentSink().url, ...more });
     },
     spoolDir() {
       const dir = mkdtempSync(join(tmpdir(), "relay-fault-spool-"));
@@ -227,7 +250,9 @@ export function faultScenario(options: { persist?: boolean } = {}): FaultScenari
     },
     async waitForEveryDelivery(load, accepted = load.accepted) {
       await load.done;
-      return waitForEveryDelivery(currentSink(), accepted, 90_000);
+      const url = currentRedis().url;
+      const queues = prefixes.map((prefix) => ({ url, prefix }));
+      return waitForEveryDelivery(currentSink(), accepted, queues, 90_000);
     },
   };
 }
