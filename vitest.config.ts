@@ -15,8 +15,9 @@ const faultSuites = ["test/faults/**/*.test.ts"];
 
 export default defineConfig({
   test: {
-    // Every end-to-end file starts its own redis-server, SMTP and HTTP servers on free ports,
-    // so files can run in parallel; a generous timeout covers retries with real backoff.
+    // Every end-to-end file starts its own redis-server (useRedis), SMTP and HTTP servers on free
+    // ports, so files can run in parallel; a generous timeout covers retries with real backoff.
+    // Tests wait on conditions (waitFor, waitForQuietQueues in test/support/), not the clock.
     testTimeout: 20_000,
     hookTimeout: 20_000,
     projects: [
@@ -44,7 +45,8 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
-      // One file at a time: each drives relay processes flat out, and counts what arrived.
+      // One file at a time: each drives relay processes flat out, counts what arrived and asserts
+      // the missing and the duplicates it can bound.
       {
         extends: true,
         test: {
