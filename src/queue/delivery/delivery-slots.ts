@@ -1,8 +1,10 @@
+import { randomUUID } from "node:crypto";
 import type { Job, Queue } from "bullmq";
 import type { DeliveryJob } from "../jobs.js";
 import { goOn, park, type StageAnswer } from "./outcome.js";
 import type { SlotSettings, TargetSlots } from "./target-slots.js";
 import { lookAgainMs } from "./ticket-order.js";
+import { type Slot, WaitingHere } from "./waiting-here.js";
 
 /**
  * How long a delivery whose target's slots are all taken waits in this process before it is
@@ -14,37 +16,39 @@ import { lookAgainMs } from "./ticket-order.js";
 const waitHere = { leastMs: 100, mostMs: 1000, sends: 4 };
 /** A target whose sends take longer than this on average is slow: its deliveries park at once. */
 const slowSendMs = 1000;
-
 /**
- * A slot given back in this process goes to a delivery waiting here rather than to a parked
- * one, unless the parked one joined its line this much earlier: handing over here costs no
- * worker a pick-up, and the parked ones still get their turn while new deliveries keep coming.
+ * A slot passed from delivery to delivery in this process goes through Redis at least this
+ * often: its lease is renewed there, and a delivery parked in the line may get it instead.
+ */
+const syncEveryMs = 100;
+/** A slot nobody here waits for is kept this long for this process's next delivery, then given back. */
+const keepIdleMs = 20;
+/**
+ * A slot goes to a delivery waiting here rather than to a parked one, unless the parked one
+ * joined its line this much earlier: handing over here costs no worker a pick-up, and the
+ * parked ones still get their turn while new deliveries keep coming.
  */
 const parkedFirstAfterMs = 10_000;
 
-/** A delivery of this process waiting here for a slot of its target. */
-interface WaitingHere {
-  id: string;
-  createdAt: number;
-  /** Ends its wait: a slot was handed over to it, or one is free to ask for. */
-  answer: (answer: "handedOver" | "askAgain") => void;
-}
-
-type WaitAnswer = "handedOver" | "askAgain" | "timedOut";
-
 /**
- * The delivery pipeline's step right before the send: a slot among the target's `concurrency`
- * (queue/delivery/target-slots.ts). A delivery that finds none waits briefly here, where a slot
- * this process gives back is handed over to it in the same Redis call; after that it is parked in
- * BullMQ's delayed set, using none of its tries and holding no worker, in its target's line,
- * until a freed slot wakes it. Every slot taken is given back by `release`, whatever the send's
- * outcome.
+ * The delivery pipeline's stage right before the send: a slot among the target's `concurrency`
+ * (queue/delivery/target-slots.ts). A slot this process holds passes from one delivery to the
+ * next here without a Redis call, going through Redis every syncEveryMs; a delivery that finds
+ * none waits briefly here, then is parked in BullMQ's delayed set, using none of its tries and
+ * holding no worker, in its target's line, until a freed slot wakes it. Every slot taken is
+ * given back by `release`, whatever the send's outcome.
  */
 export class DeliverySlots {
-  /** Per target, the deliveries waiting here, oldest job first. */
-  readonly #waitingHere = new Map<string, WaitingHere[]>();
+  readonly #waitingHere = new WaitingHere();
+  /** The slot each delivery sending now holds. */
+  readonly #held = new Map<string, Slot>();
+  /** Per target, slots given back here and kept a moment for the next delivery. */
+  readonly #idle = new Map<string, { slot: Slot; timer: NodeJS.Timeout }[]>();
   /** Per target, how long its sends took of late (ms, a moving average). */
   readonly #sendMs = new Map<string, number>();
+  /** Slot ids of this process: unique across processes, in Redis. */
+  readonly #process = randomUUID().slice(0, 8);
+  #slotCount = 0;
 
   constructor(
     private readonly slots: TargetSlots,
@@ -58,16 +62,24 @@ export class DeliverySlots {
   async waitForSlot(job: Job<DeliveryJob>, token: string | undefined): Promise<StageAnswer> {
     const { targetId } = job.data;
     const id = job.id ?? "";
-    const claim = () => this.slots.claim(targetId, id, this.settingsOf(targetId));
-    if (await claim()) return goOn;
+    const holding = (slot: Slot) => {
+      this.#held.set(id, slot);
+      return goOn;
+    };
+    // Behind deliveries already waiting here, the target's slots are taken: no need to ask Redis.
+    const queued = this.#waitingHere.first(targetId) !== undefined;
+    const slot = this.#takeIdle(targetId) ?? (queued ? undefined : await this.#claim(targetId));
+    if (slot) return holding(slot);
     const until = Date.now() + this.#waitHereMs(targetId);
     while (Date.now() < until) {
-      const answer = await this.#waitHere(targetId, id, job.timestamp, until - Date.now());
-      if (answer === "handedOver") return goOn;
-      if (answer === "askAgain" && (await claim())) return goOn;
+      const answer = await this.#waitingHere.wait(targetId, id, job.timestamp, until - Date.now());
+      if (typeof answer === "object") return holding(answer);
+      const claimed = answer === "askAgain" && (await this.#claim(targetId));
+      if (claimed) return holding(claimed);
     }
     // Asked again: one given back by another process meanwhile.
-    if (await claim()) return goOn;
+    const late = await this.#claim(targetId);
+    if (late) return holding(late);
     const ahead = await this.slots.lineLength(targetId);
     // Woken by a release; the look is a safety net, later the further back in line it is.
     const held = await park(job, token, {
@@ -77,39 +89,101 @@ export class DeliverySlots {
     });
     // In line only once parked, so that a release that takes it off the line finds it to wake.
     await this.slots.joinLine(targetId, id, job.timestamp);
-    // A slot handed over to it as it stopped waiting, or given back before it was in line, is
-    // free for the first in line: woken now. Not kept for this one: a woken job waits behind
-    // the whole queue, and a slot held for it would sit unused all that time.
-    const handedOver = await this.slots.giveBack(targetId, id);
-    if (handedOver || (await this.slots.freeSlots(targetId, this.settingsOf(targetId))) > 0) {
-      const first = await this.slots.nextInLine(targetId);
-      if (first) await this.#promote(first);
-    }
+    // A slot given back before it was in line woke nobody: wake the first in line now. Not by
+    // claiming the slot for it: a woken job waits behind the whole queue, and a slot held for
+    // it would sit unused all that time.
+    if ((await this.slots.freeSlots(targetId, this.settingsOf(targetId))) > 0) await this.#wakeFirstInLine(targetId);
     return held;
   }
 
-  /** The send is over, whatever its outcome: the slot goes to a delivery waiting here, or a parked one. */
+  /** The send is over, whatever its outcome: its slot passes on. */
   async release(job: Job<DeliveryJob>, sendMs: number): Promise<void> {
     const { targetId } = job.data;
     this.#sendMs.set(targetId, 0.8 * (this.#sendMs.get(targetId) ?? sendMs) + 0.2 * sendMs);
-    const next = this.#waitingHere.get(targetId)?.[0];
-    const before = next ? next.createdAt - parkedFirstAfterMs : Number.POSITIVE_INFINITY;
-    const handTo = next && { deliveryId: next.id, settings: this.settingsOf(targetId) };
-    let parked: string | undefined = await this.slots.release(targetId, job.id ?? "", before, handTo);
-    if (!parked) {
-      // The slot is next's now, handed over in the same call; one that stopped waiting meanwhile
-      // finds it when it asks again, or gives it back as it parks.
-      if (next && this.#leave(targetId, next)) next.answer("handedOver");
+    const slot = this.#held.get(job.id ?? "");
+    this.#held.delete(job.id ?? "");
+    if (slot) await this.#passOn(slot);
+  }
+
+  /** Gives back the slots kept for a next delivery that will not come (the worker stops). */
+  async close(): Promise<void> {
+    const idle = [...this.#idle.values()].flat();
+    this.#idle.clear();
+    for (const { timer } of idle) clearTimeout(timer);
+    await Promise.all(idle.map(({ slot }) => this.#giveBack(slot)));
+  }
+
+  /** To a delivery waiting here; kept a moment for the next one; or back through Redis. */
+  async #passOn(slot: Slot): Promise<void> {
+    const { targetId } = slot;
+    const next = this.#waitingHere.first(targetId);
+    if (Date.now() - slot.syncedAt < syncEveryMs) {
+      if (next && this.#waitingHere.leave(targetId, next)) next.answer(slot);
+      else this.#keepIdle(slot);
       return;
     }
-    // A parked one that cannot be woken (its job is gone, or running already) passes its turn on.
+    // Through Redis: its lease renewed and kept for `next`, unless a parked one waited longer.
+    const before = next ? next.createdAt - parkedFirstAfterMs : Number.POSITIVE_INFINITY;
+    const keep = next && { deliveryId: slot.id, settings: this.settingsOf(targetId) };
+    const parked = await this.slots.release(targetId, slot.id, before, keep);
+    if (parked) return this.#wake(targetId, parked);
+    if (!next) return;
+    slot.syncedAt = Date.now();
+    if (this.#waitingHere.leave(targetId, next)) next.answer(slot);
+    else this.#keepIdle(slot);
+  }
+
+  #keepIdle(slot: Slot): void {
+    const idle = this.#idle.get(slot.targetId) ?? [];
+    this.#idle.set(slot.targetId, idle);
+    const kept = {
+      slot,
+      timer: setTimeout(() => {
+        idle.splice(idle.indexOf(kept), 1);
+        void this.#giveBack(slot);
+      }, keepIdleMs).unref(),
+    };
+    idle.push(kept);
+  }
+
+  #takeIdle(targetId: string): Slot | undefined {
+    const kept = this.#idle.get(targetId)?.shift();
+    if (!kept) return undefined;
+    clearTimeout(kept.timer);
+    return kept.slot;
+  }
+
+  async #claim(targetId: string): Promise<Slot | undefined> {
+    this.#slotCount += 1;
+    const slot = { id: `${this.#process}.${this.#slotCount}`, targetId, syncedAt: Date.now() };
+    return (await this.slots.claim(targetId, slot.id, this.settingsOf(targetId))) ? slot : undefined;
+  }
+
+  /** Back to Redis, waking the first parked delivery for it. */
+  async #giveBack(slot: Slot): Promise<void> {
+    try {
+      const parked = await this.slots.release(slot.targetId, slot.id, Number.POSITIVE_INFINITY);
+      if (parked) await this.#wake(slot.targetId, parked);
+    } catch {
+      // Redis away: the slot's lease runs out by itself.
+    }
+  }
+
+  /** Wakes a parked delivery; one that cannot be woken (gone, or running) passes its turn on. */
+  async #wake(targetId: string, first: string): Promise<void> {
+    let parked: string | undefined = first;
     for (let tries = 0; parked && tries < 3; tries += 1) {
       if (await this.#promote(parked)) return;
       parked = await this.slots.nextInLine(targetId);
     }
     // None could be: the one waiting here longest asks for the slot now free.
-    const waiting = this.#waitingHere.get(targetId)?.[0];
-    if (waiting && this.#leave(targetId, waiting)) waiting.answer("askAgain");
+    const waiting = this.#waitingHere.first(targetId);
+    if (waiting && this.#waitingHere.leave(targetId, waiting)) waiting.answer("askAgain");
+  }
+
+  async #wakeFirstInLine(targetId: string): Promise<void> {
+    const first = await this.slots.nextInLine(targetId);
+    if (first) await this.#wake(targetId, first);
   }
 
   async #promote(deliveryId: string): Promise<boolean> {
@@ -127,38 +201,5 @@ export class DeliverySlots {
     const sendMs = this.#sendMs.get(targetId) ?? 0;
     if (sendMs > slowSendMs) return waitHere.leastMs;
     return Math.min(Math.max(waitHere.sends * sendMs, waitHere.leastMs), waitHere.mostMs);
-  }
-
-  /** Waits here at most `ms` for a slot this process gives back: handed over, or to ask for. */
-  #waitHere(targetId: string, id: string, createdAt: number, ms: number): Promise<WaitAnswer> {
-    return new Promise((resolve) => {
-      const line = this.#waitingHere.get(targetId) ?? [];
-      this.#waitingHere.set(targetId, line);
-      const waiting: WaitingHere = {
-        id,
-        createdAt,
-        answer: (answer) => {
-          clearTimeout(timer);
-          resolve(answer);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#leave(targetId, waiting);
-        resolve("timedOut");
-      }, ms);
-      // Oldest job first, as the line in Redis is.
-      const at = line.findIndex((other) => other.createdAt > createdAt);
-      line.splice(at < 0 ? line.length : at, 0, waiting);
-    });
-  }
-
-  /** Takes a delivery out of the waiting here; false when it was not there any more. */
-  #leave(targetId: string, waiting: WaitingHere): boolean {
-    const line = this.#waitingHere.get(targetId);
-    const index = line?.indexOf(waiting) ?? -1;
-    if (!line || index < 0) return false;
-    line.splice(index, 1);
-    if (line.length === 0) this.#waitingHere.delete(targetId);
-    return true;
   }
 }

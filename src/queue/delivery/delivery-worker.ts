@@ -45,6 +45,9 @@ export function startDeliveryWorker(deps: {
   redis.on("error", () => undefined); // the worker's own "error" line reports the outage
   const deliveries = openDeliveryQueue(config.redis, redis);
   deliveries.on("error", () => undefined);
+  const slots = new DeliverySlots(new TargetSlots(redis, keys), deliveries, (targetId) =>
+    slotSettingsOf(parts().config.targets[targetId]),
+  );
   const deliverOnce = deliveryPipeline({
     target: (targetId) => parts().targets.get(targetId),
     templates: () => parts().templates,
@@ -56,9 +59,7 @@ export function startDeliveryWorker(deps: {
       new Pacer(redis, keys),
       (targetId) => parts().config.targets[targetId]?.dropStale ?? false,
     ),
-    slots: new DeliverySlots(new TargetSlots(redis, keys), deliveries, (targetId) =>
-      slotSettingsOf(parts().config.targets[targetId]),
-    ),
+    slots,
     mutes: new MuteHold(new Mutes(redis, keys, deliveries)),
     fallbacks: new Fallbacks(
       deliveries,
@@ -119,6 +120,8 @@ export function startDeliveryWorker(deps: {
   return {
     async close() {
       await closeWorker(worker, redis);
+      // Slots kept for a next delivery go back now, not when their lease runs out.
+      if (redis.status === "ready") await slots.close();
       await deliveries.close();
       redis.disconnect();
     },
