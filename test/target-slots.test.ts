@@ -1,28 +1,16 @@
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { slotSettingsOf, TargetSlots } from "../src/queue/delivery/target-slots.js";
 import { relayKeys } from "../src/queue/queues.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 
-let redis: RedisServer;
-let client: Redis;
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  client = new Redis(redis.url);
-});
-
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.stop();
-});
+const redis = useRedis();
 
 describe("a target's slots", () => {
   const two = { limit: 2, leaseMs: 60_000 };
 
   it("grants at most the limit at once, keeps a holder's slot when it asks again, and frees it on release", async () => {
-    const slots = new TargetSlots(client, relayKeys(uniquePrefix()));
+    const slots = new TargetSlots(redis.client, relayKeys(uniquePrefix()));
     expect(await Promise.all(["a", "b", "c"].map((id) => slots.claim("crm", id, two)))).toEqual([true, true, false]);
     expect(await slots.claim("crm", "a", two)).toBe(true);
     expect(await slots.claim("other", "c", two)).toBe(true);
@@ -31,7 +19,7 @@ describe("a target's slots", () => {
   });
 
   it("wakes the first parked delivery on release, unless one waiting in the process is not much younger", async () => {
-    const slots = new TargetSlots(client, relayKeys(uniquePrefix()));
+    const slots = new TargetSlots(redis.client, relayKeys(uniquePrefix()));
     await slots.claim("crm", "a", two);
     await slots.claim("crm", "b", two);
     expect(await slots.joinLine("crm", "late", 2000)).toBe(0);
@@ -44,7 +32,7 @@ describe("a target's slots", () => {
   });
 
   it("hands a slot given back straight to a delivery waiting in the process, in the same call", async () => {
-    const slots = new TargetSlots(client, relayKeys(uniquePrefix()));
+    const slots = new TargetSlots(redis.client, relayKeys(uniquePrefix()));
     const one = { limit: 1, leaseMs: 60_000 };
     await slots.claim("crm", "sending", one);
     expect(await slots.claim("crm", "waiting", one)).toBe(false);
@@ -56,7 +44,7 @@ describe("a target's slots", () => {
   });
 
   it("frees the slot of a holder whose lease ran out, as a killed worker's", async () => {
-    const slots = new TargetSlots(client, relayKeys(uniquePrefix()));
+    const slots = new TargetSlots(redis.client, relayKeys(uniquePrefix()));
     const short = { limit: 1, leaseMs: 100 };
     expect(await slots.claim("crm", "killed", short)).toBe(true);
     expect(await slots.claim("crm", "next", short)).toBe(false);

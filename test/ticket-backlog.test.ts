@@ -7,6 +7,18 @@ import { replyCreation } from "./support/ticket-events.js";
 import { waitFor } from "./support/wait.js";
 import { storedWebhooks } from "./support/webhook-stream.js";
 
+/** Posts replies 1 … count of one ticket, one after another, each answered 200. */
+async function postReplies(url: string, ticketId: number, count: number): Promise<void> {
+  for (let reply = 1; reply <= count; reply += 1) {
+    const answer = await fetch(`${url}/webhooks/sb`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(replyCreation(ticketId, reply)),
+    });
+    expect(answer.status).toBe(200);
+  }
+}
+
 /**
  * A long chat, a bulk edit or an hour of a target's outage leaves a backlog of one ticket.
  * Its deliveries go one after another (per-ticket order), and the ones behind must cost the
@@ -47,14 +59,7 @@ routes:
 `;
     const ingest = await startTestRelay(yaml, { role: "ingest" });
     relays.push(ingest);
-    for (let reply = 1; reply <= backlog; reply += 1) {
-      const answer = await fetch(`${ingest.url}/webhooks/sb`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(replyCreation(4478001, reply)),
-      });
-      expect(answer.status).toBe(200);
-    }
+    await postReplies(ingest.url, 4478001, backlog);
     const stream = storedWebhooks(redis.url, prefix);
     expect(await stream.count()).toBe(backlog);
     await stream.close();
@@ -89,14 +94,7 @@ routes:
     const ingest = await startTestRelay(yaml, { role: "ingest" });
     relays.push(ingest);
     const replies = 300;
-    for (let reply = 1; reply <= replies; reply += 1) {
-      const answer = await fetch(`${ingest.url}/webhooks/sb`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(replyCreation(4478002, reply)),
-      });
-      expect(answer.status).toBe(200);
-    }
+    await postReplies(ingest.url, 4478002, replies);
     relays.push(await startTestRelay(yaml, { role: "worker" }));
     // The Slack backlog drains at one post a second; the HTTP target does not wait for it.
     const arrived = await sink.waitForRequests(replies, 15_000);

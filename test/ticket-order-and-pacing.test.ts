@@ -1,6 +1,5 @@
 import type { Job } from "bullmq";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/load.js";
 import { conversationOf, type RelayEvent } from "../src/events.js";
 import { Pacer } from "../src/queue/delivery/pacing.js";
@@ -8,25 +7,14 @@ import { SentMarks } from "../src/queue/delivery/sent-marks.js";
 import { lookAgainMs, TicketOrder } from "../src/queue/delivery/ticket-order.js";
 import type { DeliveryJob } from "../src/queue/jobs.js";
 import { relayKeys } from "../src/queue/queues.js";
-import { type RedisServer, startRedisServer } from "./support/redis.js";
 import { uniquePrefix } from "./support/relay.js";
+import { useRedis } from "./support/use-redis.js";
 
-let redis: RedisServer;
-let client: Redis;
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  client = new Redis(redis.url);
-});
-
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.stop();
-});
+const redis = useRedis();
 
 describe("pacing per key", () => {
   it("gives the deliveries of one key moments everyMs apart, and another key its own", async () => {
-    const pacer = new Pacer(client, relayKeys(uniquePrefix()));
+    const pacer = new Pacer(redis.client, relayKeys(uniquePrefix()));
     const channel = { key: "slack:#one", everyMs: 1000 };
     expect(await pacer.askMoment(channel, "a")).toBe(0);
     const second = await pacer.askMoment(channel, "b");
@@ -37,7 +25,7 @@ describe("pacing per key", () => {
   });
 
   it("lets a delivery go when it comes back at its moment, and tells one back early how long is left", async () => {
-    const pacer = new Pacer(client, relayKeys(uniquePrefix()));
+    const pacer = new Pacer(redis.client, relayKeys(uniquePrefix()));
     const channel = { key: "slack:#one", everyMs: 300 };
     await pacer.askMoment(channel, "a");
     expect(await pacer.askMoment(channel, "b")).toBeGreaterThan(200);
@@ -47,7 +35,7 @@ describe("pacing per key", () => {
   });
 
   it("moves the deliveries waiting on a key behind the one refused with a 429, in their order", async () => {
-    const pacer = new Pacer(client, relayKeys(uniquePrefix()));
+    const pacer = new Pacer(redis.client, relayKeys(uniquePrefix()));
     const channel = { key: "slack:#one", everyMs: 100 };
     await pacer.askMoment(channel, "a");
     const waits = [await pacer.askMoment(channel, "b"), await pacer.askMoment(channel, "c")];
@@ -81,14 +69,14 @@ describe("per-ticket order", () => {
       ...(occurredAt ? { occurredAt } : {}),
     };
     const id = `${name}.0.slack`;
-    await client.hset(keys.deliveryJob(id), "data", "{}");
+    await redis.client.hset(keys.deliveryJob(id), "data", "{}");
     return { id, data: { event, targetId: "slack", route: "all" } } as unknown as Job<DeliveryJob>;
   };
   const conversation = conversationOf({ source: "sb", ticketId: "7" } as RelayEvent);
   if (!conversation) throw new Error("ticket 7 belongs to no conversation");
 
   it("holds a delivery until the earlier ones of its ticket finish, then finds late what is older than delivered", async () => {
-    const order = new TicketOrder(client, keys, undefined, 200);
+    const order = new TicketOrder(redis.client, keys, undefined, 200);
     const first = await delivery("first", "2026-05-01T09:00:00.000Z");
     const second = await delivery("second", "2026-05-01T09:10:00.000Z");
     const third = await delivery("third", "2026-05-01T09:05:00.000Z");
@@ -107,7 +95,7 @@ describe("per-ticket order", () => {
     });
     await order.endTurn(third, conversation, { detail: "HTTP 200" });
     // Each one's sent mark was written with the end of its turn, so a re-run would not send it again.
-    const sent = new SentMarks(client, keys);
+    const sent = new SentMarks(redis.client, keys);
     expect(await Promise.all([first, second, third].map((job) => sent.find(job.id ?? "")))).toEqual([
       "HTTP 200",
       "HTTP 200",
@@ -116,12 +104,12 @@ describe("per-ticket order", () => {
   });
 
   it("places new deliveries behind the earlier ones of their ticket, parked for longer the further back they are", async () => {
-    const order = new TicketOrder(client, keys, undefined, 200);
+    const order = new TicketOrder(redis.client, keys, undefined, 200);
     // Placed before their jobs exist: deliveries placed together count as existing.
     const jobs = [];
     for (const name of ["placed-a", "placed-b", "placed-c"]) {
       const job = await delivery(name);
-      await client.del(keys.deliveryJob(job.id ?? ""));
+      await redis.client.del(keys.deliveryJob(job.id ?? ""));
       jobs.push(job);
     }
     const placing = jobs.map((job) => ({ data: job.data, opts: { jobId: job.id } }));
@@ -137,7 +125,7 @@ describe("per-ticket order", () => {
   });
 
   it("answers the turns and finishes asked for in one turn of the event loop as if asked one after another", async () => {
-    const order = new TicketOrder(client, keys, undefined, 200);
+    const order = new TicketOrder(redis.client, keys, undefined, 200);
     const first = await delivery("together-first", "2026-05-01T11:00:00.000Z");
     const second = await delivery("together-second", "2026-05-01T10:50:00.000Z");
     await order.place([first, second].map((job) => ({ data: job.data, opts: { jobId: job.id } })));
@@ -160,7 +148,7 @@ describe("per-ticket order", () => {
   });
 
   it("passes an earlier delivery once it has been failing longer than the bound, or once its job is gone", async () => {
-    const order = new TicketOrder(client, keys, undefined, 200);
+    const order = new TicketOrder(redis.client, keys, undefined, 200);
     const failing = await delivery("failing");
     const removed = await delivery("removed");
     const later = await delivery("later");
@@ -170,7 +158,7 @@ describe("per-ticket order", () => {
     expect(await order.askTurn(later, conversation)).toEqual({ kind: "wait", earlier: failing.id, rank: 2 });
     await new Promise((resolve) => setTimeout(resolve, 250));
     expect(await order.askTurn(later, conversation)).toEqual({ kind: "wait", earlier: removed.id, rank: 2 });
-    await client.del(keys.deliveryJob(removed.id ?? ""));
+    await redis.client.del(keys.deliveryJob(removed.id ?? ""));
     expect(await order.askTurn(later, conversation)).toEqual({ kind: "go" });
   });
 });
