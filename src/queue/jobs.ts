@@ -1,7 +1,7 @@
 import type { JobsOptions, KeepJobs } from "bullmq";
 import type { Receipt, RelayEvent } from "../events.js";
 import type { DigestListing } from "../messages/message.js";
-import { inboundRetry } from "./retry.js";
+import { type DeliveryPolicy, inboundRetry } from "./retry.js";
 
 /**
  * The two queues and the shape of their jobs. Ingest stores each webhook as one entry of the
@@ -60,12 +60,6 @@ export const inboundJobOptions: JobsOptions = {
   removeOnComplete: true,
   removeOnFail: keepFailedRouting,
 };
-
-/** What a delivery job needs from the config: its target's tries, and how long a dead letter stays. */
-export interface DeliveryPolicy {
-  attempts: number;
-  deadLetters: { keep: number; max: number };
-}
 
 export function deliveryJobOptions(eventId: string, targetId: string, policy: DeliveryPolicy): JobsOptions {
   const jobId = deliveryJobId(eventId, targetId);

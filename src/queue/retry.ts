@@ -1,6 +1,5 @@
 import type { Config, RetryPolicy } from "../config/schema.js";
 import { RetryLater } from "../targets/target.js";
-import type { DeliveryPolicy } from "./jobs.js";
 
 /**
  * How far a retry may move from its computed delay, either way. Deliveries that failed at the
@@ -27,6 +26,12 @@ export const inboundRetry: RetryPolicy = {
 /** Milliseconds before the inbound queue's next try of a webhook's routing, after `attemptsMade` failed ones: 1 s, 2 s, 4 s, 8 s. */
 export function nextInboundRetryDelay(attemptsMade: number): number {
   return Math.min(plannedDelay(inboundRetry, attemptsMade), inboundRetry.maxDelay);
+}
+
+/** What a delivery job needs from the config: its target's tries, and how long a dead letter stays. */
+export interface DeliveryPolicy {
+  attempts: number;
+  deadLetters: { keep: number; max: number };
 }
 
 /** The default retry policy with the target's own overrides on top. */

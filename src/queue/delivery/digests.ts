@@ -6,7 +6,8 @@ import type { Logger } from "../../log.js";
 import type { DigestListing } from "../../messages/message.js";
 import { fieldReader } from "../../routing/fields.js";
 import type { DeliveryReceipt, Target } from "../../targets/target.js";
-import { type DeliveryJob, type DeliveryPolicy, deliveryJobOptions } from "../jobs.js";
+import { type DeliveryJob, deliveryJobOptions } from "../jobs.js";
+import type { DeliveryPolicy } from "../retry.js";
 import type { DigestWindows } from "./digest-windows.js";
 
 /** A window this long past its end still open means its closing job was lost: queue it again. */

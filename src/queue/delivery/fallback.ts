@@ -1,6 +1,7 @@
 import type { Job, Queue } from "bullmq";
 import type { DeliveryJob } from "../jobs.js";
-import { type DeliveryPolicy, deliveryJobOptions } from "../jobs.js";
+import { deliveryJobOptions } from "../jobs.js";
+import type { DeliveryPolicy } from "../retry.js";
 
 /**
  * The last step for a delivery that gave up: when its target names a `fallback`, the same
