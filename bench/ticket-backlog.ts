@@ -4,7 +4,7 @@
  * deliveries to one target go one after another, each parked until the one before it finishes;
  * the floor of each figure is the same relay delivering the same number of events that wait for
  * nothing, measured in the same run. Starts its own redis-server on a free port, an HTTP sink
- * that also counts arrivals out of their ticket's order (bench/ordered-sink.ts) and the relay's
+ * that also counts arrivals out of their ticket's order (bench/sink.ts) and the relay's
  * ingest and worker roles as processes of their own; the local Slack Web API stand-in runs in
  * this process. Prints the figures and merges them into bench/results.json under
  * `ticketBacklog`. Nothing here passes or fails.
@@ -51,7 +51,7 @@ const slack = await startSlackApi({ token });
 
 const sinkPort = await freePort();
 const sinkUrl = `http://127.0.0.1:${sinkPort}`;
-const sink = await startChild(["bench/ordered-sink.ts"], {
+const sink = await startChild(["bench/sink.ts"], {
   env: { SINK_PORT: String(sinkPort) },
   logFile: join(dir, "sink.log"),
   ready: () => answers(`${sinkUrl}/stats`),
