@@ -94,7 +94,9 @@ routes:
     // The relay hung up early: no answer was sent in full.
     for (const bytes of huge.written) expect(bytes).toBeLessThan(answerBytes);
 
-    const retries = relay.logs.filter((line) => line.includes("will retry")).map((line) => JSON.parse(line).err.message);
+    const retries = relay.logs
+      .filter((line) => line.includes("will retry"))
+      .map((line) => JSON.parse(line).err.message);
     expect(retries).toHaveLength(2);
     for (const reason of retries) {
       const snippet = String(reason).split("answered 500: ")[1] ?? "";
