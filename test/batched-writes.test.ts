@@ -66,7 +66,7 @@ describe("writes gathered into one round trip", () => {
   it("keeps the sent mark of every delivery that finished at the same moment", async () => {
     const marks = new SentMarks(redis.client, relayKeys(uniquePrefix()));
     const ids = Array.from({ length: 200 }, (_, index) => `event${index}.crm`);
-    await Promise.all(ids.map((id) => marks.mark(id, `HTTP 200 for ${id}`)));
+    await Promise.all(ids.map((id) => marks.write(marks.markOf(id, `HTTP 200 for ${id}`))));
     const found = await Promise.all(ids.map((id) => marks.find(id)));
     expect(found).toEqual(ids.map((id) => `HTTP 200 for ${id}`));
   });

@@ -53,6 +53,8 @@ describe("pacing per key", () => {
 describe("per-ticket order", () => {
   const prefix = uniquePrefix();
   const keys = relayKeys(prefix);
+  /** The sent marks the deliveries' ends write, as the pipeline hands them over. */
+  const marks = () => new SentMarks(redis.client, keys);
   let received = Date.parse("2026-05-01T10:00:00.000Z");
   /** A delivery job of ticket 7 to "slack", as the pipeline hands it over; `exists` writes its BullMQ hash. */
   const delivery = async (name: string, occurredAt?: string) => {
@@ -84,16 +86,16 @@ describe("per-ticket order", () => {
 
     expect(await order.askTurn(third, conversation)).toEqual({ kind: "wait", earlier: first.id, rank: 2 });
     expect(await order.askTurn(first, conversation)).toEqual({ kind: "go" });
-    await order.endTurn(first, conversation, { detail: "HTTP 200" });
+    await order.endTurn(first, conversation, marks().markOf(first.id ?? "", "HTTP 200"));
     expect(await order.askTurn(third, conversation)).toEqual({ kind: "wait", earlier: second.id, rank: 1 });
     expect(await order.askTurn(second, conversation)).toEqual({ kind: "go" });
-    await order.endTurn(second, conversation, { detail: "HTTP 200" });
+    await order.endTurn(second, conversation, marks().markOf(second.id ?? "", "HTTP 200"));
     // Delivered at 09:10; the third happened at 09:05.
     expect(await order.askTurn(third, conversation)).toEqual({
       kind: "late",
       newerAt: Date.parse("2026-05-01T09:10:00.000Z"),
     });
-    await order.endTurn(third, conversation, { detail: "HTTP 200" });
+    await order.endTurn(third, conversation, marks().markOf(third.id ?? "", "HTTP 200"));
     // Each one's sent mark was written with the end of its turn, so a re-run would not send it again.
     const sent = new SentMarks(redis.client, keys);
     expect(await Promise.all([first, second, third].map((job) => sent.find(job.id ?? "")))).toEqual([
@@ -137,14 +139,14 @@ describe("per-ticket order", () => {
     ]);
     // The first finishes, delivered at 11:00, in the same call in which the second looks again.
     await Promise.all([
-      order.endTurn(first, conversation, { detail: "HTTP 200" }),
+      order.endTurn(first, conversation, marks().markOf(first.id ?? "", "HTTP 200")),
       order.askTurn(second, conversation),
     ]);
     expect(await order.askTurn(second, conversation)).toEqual({
       kind: "late",
       newerAt: Date.parse("2026-05-01T11:00:00.000Z"),
     });
-    await order.endTurn(second, conversation, { detail: "HTTP 200" });
+    await order.endTurn(second, conversation, marks().markOf(second.id ?? "", "HTTP 200"));
   });
 
   it("passes an earlier delivery once it has been failing longer than the bound, or once its job is gone", async () => {

@@ -74,7 +74,7 @@ export function deliveryPipeline(deps: PipelineDeps) {
     if (attempt > 1) {
       const sentAs = await sent.find(job.id ?? "");
       if (sentAs) {
-        await turns.done(job, { detail: sentAs });
+        await turns.done(job, sent.markOf(job.id ?? "", sentAs));
         return { kind: "alreadySent", detail: sentAs };
       }
     }
@@ -95,7 +95,8 @@ export function deliveryPipeline(deps: PipelineDeps) {
     try {
       const receipt = await send(job, target, turn);
       // The sent mark goes with the end of the delivery's turn, one Redis call for both, when it has one.
-      if (!(await turns.done(job, { detail: receipt.detail }))) await sent.mark(job.id ?? "", receipt.detail);
+      const mark = sent.markOf(job.id ?? "", receipt.detail);
+      if (!(await turns.done(job, mark))) await sent.write(mark);
       return { kind: "sent", detail: receipt.detail };
     } catch (error) {
       return judge(job, token, target, error);

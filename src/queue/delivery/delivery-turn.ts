@@ -4,6 +4,7 @@ import { RateLimited, type Target } from "../../targets/target.js";
 import type { DeliveryJob } from "../jobs.js";
 import { type DeliveryOutcome, park } from "./outcome.js";
 import type { Pacer } from "./pacing.js";
+import type { SentMark } from "./sent-marks.js";
 import { lookAgainMs, type TicketOrder } from "./ticket-order.js";
 
 /** It is the delivery's turn: it goes now, marked late when an older event than one already delivered. */
@@ -100,7 +101,7 @@ export class DeliveryTurns {
    * already sent). The next one may go. True when the sent mark of a delivered one was written
    * with it; false when the delivery has no conversation, and the caller writes the mark.
    */
-  async done(job: Job<DeliveryJob>, delivered: { detail: string } | false): Promise<boolean> {
+  async done(job: Job<DeliveryJob>, delivered: SentMark | false): Promise<boolean> {
     const conversation = conversationOf(job.data.event);
     if (!conversation) return false;
     await this.order.endTurn(job, conversation, delivered);

@@ -6,12 +6,22 @@ import { SameTurnBatch } from "../same-turn-batch.js";
 export const rememberSentForMs = 3 * 24 * 60 * 60 * 1000;
 
 /**
- * A mark that a delivery was accepted by its target, written right after the target said yes
- * and before the job is marked done. A worker that dies between the two leaves the job to be
- * run again; the re-run finds the mark and does not send a second Slack post or email. What
- * is left is the moment between the target's yes and this write (the rest of the event-loop
- * turn in which marks are gathered, and one Redis round trip). A delivery in a conversation's
- * order has its mark written with the end of its turn instead (TicketOrder.finish).
+ * A sent mark to write, as SentMarks makes it: where, what the target said, for how long. It is
+ * written by `write`, or by the script that ends the delivery's turn in its ticket's order
+ * (TicketOrder.endTurn), so that the two cost one Redis call; either way it is this mark.
+ */
+export interface SentMark {
+  key: string;
+  detail: string;
+  ttlMs: number;
+}
+
+/**
+ * The one owner of the marks that a delivery was accepted by its target, written right after
+ * the target said yes and before the job is marked done. A worker that dies between the two
+ * leaves the job to be run again; the re-run finds the mark and does not send a second Slack
+ * post or email. What is left is the moment between the target's yes and this write (the rest
+ * of the event-loop turn in which marks are gathered, and one Redis round trip).
  */
 export class SentMarks {
   constructor(
@@ -20,16 +30,21 @@ export class SentMarks {
   ) {}
 
   /** The marks of deliveries finishing in the same turn of the event loop go in one pipeline. */
-  readonly #marks = new SameTurnBatch<{ key: string; detail: string }, void>(async (marks) => {
+  readonly #marks = new SameTurnBatch<SentMark, void>(async (marks) => {
     const pipeline = this.redis.pipeline();
-    for (const { key, detail } of marks) pipeline.set(key, detail, "PX", rememberSentForMs);
+    for (const { key, detail, ttlMs } of marks) pipeline.set(key, detail, "PX", ttlMs);
     await execAll(pipeline);
     return marks.map(() => undefined);
   });
 
+  /** The mark of this delivery, accepted with what its target said: to write here or with its turn's end. */
+  markOf(deliveryId: string, detail: string): SentMark {
+    return { key: this.keys.sent(deliveryId), detail, ttlMs: rememberSentForMs };
+  }
+
   /** Resolves once Redis holds the mark. */
-  mark(deliveryId: string, detail: string): Promise<void> {
-    return this.#marks.call({ key: this.keys.sent(deliveryId), detail });
+  write(mark: SentMark): Promise<void> {
+    return this.#marks.call(mark);
   }
 
   /** What the target said when it accepted this delivery, if it did. */

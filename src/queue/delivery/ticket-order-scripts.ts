@@ -70,13 +70,12 @@ return turns`);
  * delivered or unknown), and the next held delivery is named, to be woken now instead of at its
  * next look ("" when there is none): the first held one, past earlier ones that are failing
  * (they may be passed), but not past one that is being sent or queued to go.
- * KEYS: per delivery, pending, state and its sent mark.
- * ARGV: the sent marks' lifetime in ms; per delivery, id, platform ms or "", and the sent mark's
- * text ("" to write none).
+ * KEYS: per delivery, pending, state and its sent mark's key (queue/delivery/sent-marks.ts).
+ * ARGV: per delivery, id, platform ms or "", the sent mark's text ("" to write none) and lifetime (ms).
  */
 export const finishScript = new RedisScript(`
-local function finish(pending, state, sent, id, platform, detail)
-  if detail ~= "" then redis.call("SET", sent, detail, "PX", ARGV[1]) end
+local function finish(pending, state, sent, id, platform, detail, ttl)
+  if detail ~= "" then redis.call("SET", sent, detail, "PX", ttl) end
   redis.call("ZREM", pending, id)
   redis.call("HDEL", state, "failing:" .. id, "held:" .. id)
   if platform ~= "" then
@@ -94,6 +93,6 @@ local function finish(pending, state, sent, id, platform, detail)
 end
 local woken = {}
 for i = 0, #KEYS / 3 - 1 do
-  woken[i + 1] = finish(KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3], ARGV[3 * i + 2], ARGV[3 * i + 3], ARGV[3 * i + 4])
+  woken[i + 1] = finish(KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3], ARGV[4 * i + 1], ARGV[4 * i + 2], ARGV[4 * i + 3], ARGV[4 * i + 4])
 end
 return woken`);

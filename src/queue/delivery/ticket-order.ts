@@ -4,7 +4,7 @@ import type { RedisClient } from "../../redis/connections.js";
 import type { DeliveryJob } from "../jobs.js";
 import type { RelayKeys } from "../queues.js";
 import { SameTurnBatch } from "../same-turn-batch.js";
-import { rememberSentForMs } from "./sent-marks.js";
+import type { SentMark } from "./sent-marks.js";
 import { finishScript, stateTtlMs, turnsScript } from "./ticket-order-scripts.js";
 
 /**
@@ -126,21 +126,10 @@ export class TicketOrder {
    * The delivery is finished; `delivered` when the target took it (its time may be the newest),
    * with what the target said, written as its sent mark in the same call.
    */
-  async endTurn(
-    job: Job<DeliveryJob>,
-    conversation: Conversation,
-    delivered: { detail: string } | false,
-  ): Promise<void> {
+  async endTurn(job: Job<DeliveryJob>, conversation: Conversation, delivered: SentMark | false): Promise<void> {
     const key = this.keys.ticketOrder(job.data.targetId, conversation.key);
-    const id = job.id ?? "";
     const platform = delivered ? platformMs(job.data.event) : undefined;
-    const next = await this.#finishes.call({
-      key,
-      sentKey: this.keys.sent(id),
-      id,
-      platform: platform ?? "",
-      sentDetail: delivered ? delivered.detail : "",
-    });
+    const next = await this.#finishes.call({ key, id: job.id ?? "", platform: platform ?? "", mark: delivered });
     if (next) await this.#wake(next);
   }
 
@@ -154,12 +143,18 @@ export class TicketOrder {
   }
 
   readonly #finishes = new SameTurnBatch<
-    { key: string; sentKey: string; id: string; platform: number | ""; sentDetail: string },
+    { key: string; id: string; platform: number | ""; mark: SentMark | false },
     string
   >(async (finishes) => {
-    const keys = finishes.flatMap(({ key, sentKey }) => [key, `${key}:state`, sentKey]);
-    const args = finishes.flatMap(({ id, platform, sentDetail }) => [id, platform, sentDetail]);
-    return (await finishScript.run(this.redis, keys, [rememberSentForMs, ...args])) as string[];
+    // Without a mark to write, the state key stands in its place (KEYS are per delivery alike).
+    const keys = finishes.flatMap(({ key, mark }) => [key, `${key}:state`, mark ? mark.key : `${key}:state`]);
+    const args = finishes.flatMap(({ id, platform, mark }) => [
+      id,
+      platform,
+      mark ? mark.detail : "",
+      mark ? mark.ttlMs : 0,
+    ]);
+    return (await finishScript.run(this.redis, keys, args)) as string[];
   });
 }
 
