@@ -126,7 +126,7 @@ describe("per-ticket order", () => {
     await order.endTurn(c, conversation, false);
   });
 
-  it("answers the turns and finishes asked for in one turn of the event loop as if asked one after another", async () => {
+  it("answers the turns and their ends asked for in one tick of the event loop as if asked one after another", async () => {
     const order = new TicketOrder(redis.client, keys, undefined, 200);
     const first = await delivery("together-first", "2026-05-01T11:00:00.000Z");
     const second = await delivery("together-second", "2026-05-01T10:50:00.000Z");

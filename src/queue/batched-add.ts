@@ -1,5 +1,5 @@
 import type { JobsOptions } from "bullmq";
-import { SameTurnBatch } from "./same-turn-batch.js";
+import { SameTickBatch } from "./same-tick-batch.js";
 
 /** One job to add, as `Queue.addBulk` takes it. */
 export interface JobToAdd<T> {
@@ -20,17 +20,17 @@ export interface BulkAdder<T> {
 const maxJobsPerBulk = 500;
 
 /**
- * Adds jobs to a queue, gathering the adds asked for in one turn of the event loop into one
+ * Adds jobs to a queue, gathering the adds asked for in one tick of the event loop into one
  * `addBulk`: one write and one round trip to Redis for the deliveries of many routed webhooks,
  * instead of one each. Each caller's promise still settles only once Redis has answered for its
  * own jobs; if the pipeline fails, every caller in it gets the error, as it would have on its own.
  */
 export class BatchedAdd<T> {
   /** Each caller's jobs are one item, weighed by how many jobs it holds. */
-  readonly #adds: SameTurnBatch<JobToAdd<T>[], (string | undefined)[]>;
+  readonly #adds: SameTickBatch<JobToAdd<T>[], (string | undefined)[]>;
 
   constructor(private readonly queue: BulkAdder<T>) {
-    this.#adds = new SameTurnBatch(
+    this.#adds = new SameTickBatch(
       async (callers) => {
         const added = await queue.addBulk(callers.flat());
         let offset = 0;

@@ -1,6 +1,6 @@
 import { execAll, type RedisClient } from "../../redis/connections.js";
 import type { RelayKeys } from "../queues.js";
-import { SameTurnBatch } from "../same-turn-batch.js";
+import { SameTickBatch } from "../same-tick-batch.js";
 
 /** Longer than any retry schedule lets a delivery live, so a late re-run still finds the mark. */
 export const rememberSentForMs = 3 * 24 * 60 * 60 * 1000;
@@ -21,7 +21,7 @@ export interface SentMark {
  * the target said yes and before the job is marked done. A worker that dies between the two
  * leaves the job to be run again; the re-run finds the mark and does not send a second Slack
  * post or email. What is left is the moment between the target's yes and this write (the rest
- * of the event-loop turn in which marks are gathered, and one Redis round trip).
+ * of the event-loop tick in which marks are gathered, and one Redis round trip).
  */
 export class SentMarks {
   constructor(
@@ -29,8 +29,8 @@ export class SentMarks {
     private readonly keys: RelayKeys,
   ) {}
 
-  /** The marks of deliveries finishing in the same turn of the event loop go in one pipeline. */
-  readonly #marks = new SameTurnBatch<SentMark, void>(async (marks) => {
+  /** The marks of deliveries finishing in the same tick of the event loop go in one pipeline. */
+  readonly #marks = new SameTickBatch<SentMark, void>(async (marks) => {
     const pipeline = this.redis.pipeline();
     for (const { key, detail, ttlMs } of marks) pipeline.set(key, detail, "PX", ttlMs);
     await execAll(pipeline);

@@ -2,7 +2,7 @@ import { defaultTargetConcurrency, type TargetConfig } from "../../config/schema
 import type { RedisClient } from "../../redis/connections.js";
 import type { RelayKeys } from "../queues.js";
 import { RedisScript } from "../redis-script.js";
-import { SameTurnBatch } from "../same-turn-batch.js";
+import { SameTickBatch } from "../same-tick-batch.js";
 
 /** What a target's slots are: how many, and how long one is held at most (SlotSettings.leaseMs). */
 export interface SlotSettings {
@@ -24,7 +24,7 @@ const lineTtlMs = 24 * 3600_000;
 
 /**
  * Deliveries ask for one of their target's slots, in one call for those asking in the same
- * turn of the event loop: granted (1) when fewer than `limit` are held, else 0. A delivery that
+ * tick of the event loop: granted (1) when fewer than `limit` are held, else 0. A delivery that
  * asks again while it holds one keeps it.
  * KEYS: per delivery, the holders (sorted set, id → lease end) and the line of parked ones.
  * ARGV: per delivery, id, limit and lease (ms).
@@ -176,11 +176,11 @@ export class TargetSlots {
     return script.run(this.redis, keys, args) as Promise<unknown[]>;
   }
 
-  readonly #takes = new SameTurnBatch<SlotAsk, boolean>(async (asks) =>
+  readonly #takes = new SameTickBatch<SlotAsk, boolean>(async (asks) =>
     (await this.#run(takeSlots, asks)).map((granted) => granted === 1),
   );
 
-  readonly #releases = new SameTurnBatch<SlotAsk, string>(
+  readonly #releases = new SameTickBatch<SlotAsk, string>(
     async (asks) => (await this.#run(releaseSlots, asks)) as string[],
   );
 }

@@ -7,7 +7,7 @@ export const stateTtlMs = 30 * 24 * 3600_000;
 
 /**
  * Deliveries' places in their conversations' order, in one script for all the deliveries that
- * asked in the same turn of the event loop (queue/same-turn-batch.ts). It runs in two modes:
+ * asked in the same tick of the event loop (queue/same-tick-batch.ts). It runs in two modes:
  * - "take", for a delivery a worker picked up: may it go now?
  * - "place", for deliveries the routing worker is about to add: which of them are behind an
  *   earlier one, so that they are added parked (delayed) instead of waiting in the queue, where
@@ -64,7 +64,7 @@ return turns`);
 
 /**
  * Deliveries are finished (delivered, dropped or a dead letter), each as one call of `finish`,
- * in one script for those finishing in the same turn of the event loop. A delivered one's sent
+ * in one script for those finishing in the same tick of the event loop. A delivered one's sent
  * mark (queue/delivery/sent-marks.ts) is written with it, so that the two cost one call. A finished
  * delivery holds nobody any more, its platform time becomes the newest if it is ("" when not
  * delivered or unknown), and the next held delivery is named, to be woken now instead of at its

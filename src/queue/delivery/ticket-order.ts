@@ -3,7 +3,7 @@ import { type Conversation, conversationOf, type RelayEvent } from "../../events
 import type { RedisClient } from "../../redis/connections.js";
 import type { DeliveryJob } from "../jobs.js";
 import type { RelayKeys } from "../queues.js";
-import { SameTurnBatch } from "../same-turn-batch.js";
+import { SameTickBatch } from "../same-tick-batch.js";
 import type { SentMark } from "./sent-marks.js";
 import { finishScript, stateTtlMs, turnsScript } from "./ticket-order-scripts.js";
 
@@ -53,7 +53,7 @@ export class TicketOrder {
    * they are added: for each one behind an earlier delivery, how long to add it delayed (its
    * look, `lookAgainMs`); 0 for one that may go at once. A held delivery waits in BullMQ's
    * delayed set until the one before it finishes and wakes it, instead of being picked up and
-   * put back over and over. Placements of webhooks routed in the same turn go in one call.
+   * put back over and over. Placements of webhooks routed in the same tick go in one call.
    */
   async place(jobs: { data: DeliveryJob; opts: { jobId?: string } }[]): Promise<number[]> {
     return Promise.all(
@@ -100,7 +100,7 @@ export class TicketOrder {
   readonly #takes = this.#turns("take");
 
   #turns(mode: "take" | "place") {
-    return new SameTurnBatch<{ key: string; id: string; score: number; platform: number | "" }, OrderPlace>(
+    return new SameTickBatch<{ key: string; id: string; score: number; platform: number | "" }, OrderPlace>(
       async (asks) => {
         const keys = asks.flatMap(({ key }) => [key, `${key}:state`]);
         const args = asks.flatMap(({ id, score, platform }) => [id, score, platform]);
@@ -142,7 +142,7 @@ export class TicketOrder {
     }
   }
 
-  readonly #finishes = new SameTurnBatch<
+  readonly #finishes = new SameTickBatch<
     { key: string; id: string; platform: number | ""; mark: SentMark | false },
     string
   >(async (finishes) => {

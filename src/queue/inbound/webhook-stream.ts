@@ -2,7 +2,7 @@ import type { RedisClient } from "../../redis/connections.js";
 import type { InboundJob } from "../jobs.js";
 import type { RelayKeys } from "../queues.js";
 import { RedisScript } from "../redis-script.js";
-import { SameTurnBatch } from "../same-turn-batch.js";
+import { SameTickBatch } from "../same-tick-batch.js";
 
 /** The workers' consumer group on the webhook stream. */
 export const routingGroup = "routing";
@@ -28,7 +28,7 @@ export interface StoredWebhook {
 
 /**
  * Stores webhooks, each as one call of `store`, in one script for those stored in the same
- * turn of the event loop. A webhook with a duplicate key is stored only if the key is new; the
+ * tick of the event loop. A webhook with a duplicate key is stored only if the key is new; the
  * key and the entry are written together, so a write that lands after ingest stopped waiting
  * still makes the sender's retry a duplicate.
  * KEYS: the stream, then the seen key of each webhook that has one, in order.
@@ -70,7 +70,7 @@ export class WebhookStream {
     private readonly keys: RelayKeys,
   ) {}
 
-  readonly #stores = new SameTurnBatch<{ toStore: WebhookToStore; entry: string }, "stored" | "duplicate">(
+  readonly #stores = new SameTickBatch<{ toStore: WebhookToStore; entry: string }, "stored" | "duplicate">(
     async (items) => {
       const keys = [this.keys.webhooks];
       const args: string[] = [];

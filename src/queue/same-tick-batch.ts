@@ -4,7 +4,7 @@ interface Call<T, R> {
   reject: (error: unknown) => void;
 }
 
-export interface SameTurnBatchOptions<T> {
+export interface SameTickBatchOptions<T> {
   /** Most weight in one batch: bounds one Redis command's size and how long it holds Redis. */
   maxWeight?: number;
   /** An item's weight (1 by default): e.g. how many jobs a caller adds at once. */
@@ -12,13 +12,13 @@ export interface SameTurnBatchOptions<T> {
 }
 
 /**
- * Gathers the calls made in one turn of the event loop and runs them together: with 50
+ * Gathers the calls made in one tick of the event loop and runs them together: with 50
  * deliveries in flight, the Redis writes of those finishing at the same moment go as one
  * command (or one pipeline) and one round trip, instead of one each. `run` answers each item
  * in order; each caller's promise settles only when Redis has answered for the whole batch,
  * and if the batch fails, every caller in it gets the error, as it would have on its own.
  */
-export class SameTurnBatch<T, R> {
+export class SameTickBatch<T, R> {
   #pending: Call<T, R>[] = [];
   #weight = 0;
   readonly #maxWeight: number;
@@ -26,7 +26,7 @@ export class SameTurnBatch<T, R> {
 
   constructor(
     private readonly run: (items: T[]) => Promise<R[]>,
-    options: SameTurnBatchOptions<T> = {},
+    options: SameTickBatchOptions<T> = {},
   ) {
     this.#maxWeight = options.maxWeight ?? 200;
     this.#weigh = options.weigh ?? (() => 1);
@@ -37,7 +37,7 @@ export class SameTurnBatch<T, R> {
       this.#pending.push({ item, resolve, reject });
       this.#weight += this.#weigh(item);
       if (this.#weight >= this.#maxWeight) this.#flush();
-      // After the I/O callbacks of this turn: the other calls that come with this one.
+      // After the I/O callbacks of this tick: the other calls that come with this one.
       else if (this.#pending.length === 1) setImmediate(() => this.#flush());
     });
   }

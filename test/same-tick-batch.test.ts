@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { SameTurnBatch } from "../src/queue/same-turn-batch.js";
+import { SameTickBatch } from "../src/queue/same-tick-batch.js";
 
-describe("calls gathered in one turn of the event loop", () => {
-  it("runs the calls of one turn as one batch and answers each caller with its own result", async () => {
+describe("calls gathered in one tick of the event loop", () => {
+  it("runs the calls of one tick as one batch and answers each caller with its own result", async () => {
     const batches: number[][] = [];
-    const doubled = new SameTurnBatch<number, number>(async (items) => {
+    const doubled = new SameTickBatch<number, number>(async (items) => {
       batches.push(items);
       return items.map((item) => item * 2);
     });
@@ -15,7 +15,7 @@ describe("calls gathered in one turn of the event loop", () => {
 
   it("starts a new batch once one holds maxWeight", async () => {
     const sizes: number[] = [];
-    const echo = new SameTurnBatch<number, number>(
+    const echo = new SameTickBatch<number, number>(
       async (items) => {
         sizes.push(items.length);
         return items;
@@ -28,7 +28,7 @@ describe("calls gathered in one turn of the event loop", () => {
 
   it("rejects every caller of a batch that failed, and serves the next batch", async () => {
     let fail = true;
-    const flaky = new SameTurnBatch<string, string>(async (items) => {
+    const flaky = new SameTickBatch<string, string>(async (items) => {
       if (fail) throw new Error("Redis said no");
       return items;
     });
