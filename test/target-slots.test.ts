@@ -52,9 +52,28 @@ describe("a target's slots", () => {
     expect(await slots.claim("crm", "next", short)).toBe(true);
   });
 
-  it("leases a slot for a minute, or twice a longer HTTP timeout, with 10 at once unless the target says", () => {
-    expect(slotSettingsOf(undefined)).toEqual({ limit: 10, leaseMs: 60_000 });
+  it("leases a slot for the workers' lockDuration, with 10 at once unless the target says", () => {
+    expect(slotSettingsOf(undefined, 10_000)).toEqual({ limit: 10, leaseMs: 10_000 });
     const http = { type: "http", timeout: 45_000, concurrency: 3 } as Parameters<typeof slotSettingsOf>[0];
-    expect(slotSettingsOf(http)).toEqual({ limit: 3, leaseMs: 90_000 });
+    expect(slotSettingsOf(http, 2000)).toEqual({ limit: 3, leaseMs: 2000 });
+  });
+
+  it("renews the lease of a slot still held, and not of one already lost", async () => {
+    const slots = new TargetSlots(redis.client, relayKeys(uniquePrefix()));
+    const short = { limit: 2, leaseMs: 150 };
+    await slots.claim("crm", "kept", short);
+    await slots.claim("crm", "lost", short);
+    await slots.giveBack("crm", "lost");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await slots.renew(
+      [
+        { targetId: "crm", id: "kept" },
+        { targetId: "crm", id: "lost" },
+      ],
+      150,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // 200 ms after its claim, past its first lease: still held, and the lost one stays gone.
+    expect(await slots.freeSlots("crm", short)).toBe(1);
   });
 });

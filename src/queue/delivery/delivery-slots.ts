@@ -49,6 +49,8 @@ export class DeliverySlots {
   /** Slot ids of this process: unique across processes, in Redis. */
   readonly #process = randomUUID().slice(0, 8);
   #slotCount = 0;
+  /** Renews the leases of the slots held here, as BullMQ renews its job locks. */
+  readonly #renewal: NodeJS.Timeout;
 
   constructor(
     private readonly slots: TargetSlots,
@@ -56,7 +58,15 @@ export class DeliverySlots {
     private readonly deliveries: Queue<DeliveryJob>,
     /** The target's `concurrency` and lease, as the config in force now has it. */
     private readonly settingsOf: (targetId: string) => SlotSettings,
-  ) {}
+    /** How long a slot is leased (the workers' lockDuration): renewed every third of it. */
+    leaseMs: number,
+  ) {
+    this.#renewal = setInterval(() => {
+      const held = [...this.#held.values(), ...[...this.#idle.values()].flat().map(({ slot }) => slot)];
+      // Redis away: the next renewal tries again; a slot lost meanwhile lets one more in, no harm.
+      this.slots.renew(held, leaseMs).catch(() => undefined);
+    }, leaseMs / 3).unref();
+  }
 
   /** Goes on once the delivery holds a slot; otherwise parks it (a "held" outcome). */
   async waitForSlot(job: Job<DeliveryJob>, token: string | undefined): Promise<StageAnswer> {
@@ -105,12 +115,16 @@ export class DeliverySlots {
     if (slot) await this.#passOn(slot);
   }
 
-  /** Gives back the slots kept for a next delivery that will not come (the worker stops). */
-  async close(): Promise<void> {
+  /**
+   * The worker stops: no more renewals, and the slots kept for a next delivery that will not
+   * come go back now (with Redis away, their leases run out instead).
+   */
+  async close(options: { giveBack: boolean }): Promise<void> {
+    clearInterval(this.#renewal);
     const idle = [...this.#idle.values()].flat();
     this.#idle.clear();
     for (const { timer } of idle) clearTimeout(timer);
-    await Promise.all(idle.map(({ slot }) => this.#giveBack(slot)));
+    if (options.giveBack) await Promise.all(idle.map(({ slot }) => this.#giveBack(slot)));
   }
 
   /** To a delivery waiting here; kept a moment for the next one; or back through Redis. */

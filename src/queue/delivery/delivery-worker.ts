@@ -45,8 +45,11 @@ export function startDeliveryWorker(deps: {
   redis.on("error", () => undefined); // the worker's own "error" line reports the outage
   const deliveries = openDeliveryQueue(config.redis, redis);
   deliveries.on("error", () => undefined);
-  const slots = new DeliverySlots(new TargetSlots(redis, keys), deliveries, (targetId) =>
-    slotSettingsOf(parts().config.targets[targetId]),
+  const slots = new DeliverySlots(
+    new TargetSlots(redis, keys),
+    deliveries,
+    (targetId) => slotSettingsOf(parts().config.targets[targetId], config.workers.lockDuration),
+    config.workers.lockDuration,
   );
   const deliverOnce = deliveryPipeline({
     target: (targetId) => parts().targets.get(targetId),
@@ -121,7 +124,7 @@ export function startDeliveryWorker(deps: {
     async close() {
       await closeWorker(worker, redis);
       // Slots kept for a next delivery go back now, not when their lease runs out.
-      if (redis.status === "ready") await slots.close();
+      await slots.close({ giveBack: redis.status === "ready" });
       await deliveries.close();
       redis.disconnect();
     },

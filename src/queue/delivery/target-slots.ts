@@ -4,19 +4,18 @@ import type { RelayKeys } from "../queues.js";
 import { RedisScript } from "../redis-script.js";
 import { SameTickBatch } from "../same-tick-batch.js";
 
-/** What a target's slots are: how many, and how long one is held at most (SlotSettings.leaseMs). */
+/** What a target's slots are: how many, and how long one is held without renewal. */
 export interface SlotSettings {
   limit: number;
   /**
-   * A worker killed mid-send frees its slot after this: longer than any send to the target
-   * can take (its timeout), so that a live send never loses its slot to another.
+   * A worker killed mid-send frees its slots after this: the workers' `lockDuration`, after
+   * which its jobs move on too. A live worker renews the slots it holds (DeliverySlots).
    */
   leaseMs: number;
 }
-/** A slot's lease: a minute, or twice the target's timeout where that is longer. */
-export function slotSettingsOf(target: TargetConfig | undefined): SlotSettings {
-  const timeout = target && "timeout" in target ? target.timeout : 0;
-  return { limit: target?.concurrency ?? defaultTargetConcurrency, leaseMs: Math.max(60_000, 2 * timeout) };
+/** A target's slots: its `concurrency`, each leased for the workers' lockDuration. */
+export function slotSettingsOf(target: TargetConfig | undefined, lockDurationMs: number): SlotSettings {
+  return { limit: target?.concurrency ?? defaultTargetConcurrency, leaseMs: lockDurationMs };
 }
 
 /** The line of parked deliveries is forgotten a day after the last one joined it. */
@@ -76,6 +75,20 @@ for i = 0, #KEYS / 2 - 1 do
   end
 end
 return woken`);
+
+/**
+ * Slots a live worker holds get a new lease, on Redis's clock: only those still held (XX), so
+ * a slot already given up for lost is not taken back. KEYS: per slot, its holders.
+ * ARGV: the lease (ms), then per slot, its id.
+ */
+const renewSlots = new RedisScript(`
+local time = redis.call("TIME")
+local expires = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) + tonumber(ARGV[1])
+for i = 1, #KEYS do
+  redis.call("ZADD", KEYS[i], "XX", "GT", expires, ARGV[i + 1])
+  redis.call("PEXPIRE", KEYS[i], tonumber(ARGV[1]))
+end
+return #KEYS`);
 
 /** The holders whose lease has not run out, on Redis's clock as the leases are. KEYS: the holders. */
 const countHolders = new RedisScript(`
@@ -153,6 +166,13 @@ export class TargetSlots {
   async freeSlots(targetId: string, settings: SlotSettings): Promise<number> {
     const [holders] = this.#keysOf(targetId);
     return settings.limit - Number(await countHolders.run(this.redis, [holders ?? ""], []));
+  }
+
+  /** Renews the leases of slots this process holds, in one call; a slot whose lease ran out stays lost. */
+  async renew(slots: { targetId: string; id: string }[], leaseMs: number): Promise<void> {
+    if (slots.length === 0) return;
+    const keys = slots.map(({ targetId }) => this.#keysOf(targetId)[0] ?? "");
+    await renewSlots.run(this.redis, keys, [leaseMs, ...slots.map(({ id }) => id)]);
   }
 
   /** How many deliveries are parked in the target's line. */
