@@ -92,15 +92,17 @@ export function deliveryPipeline(deps: PipelineDeps) {
     // The last wait: a slot among the target's `concurrency`, held until the send is over.
     const slot = await deps.slots.waitForSlot(job, token);
     if (slot.kind !== "goOn") return slot;
+    let receipt: DeliveryReceipt;
     try {
-      const receipt = await send(job, target, turn);
-      // The sent mark goes with the end of the delivery's turn, one Redis call for both, when it has one.
-      const mark = sent.markOf(job.id ?? "", receipt.detail);
-      if (!(await turns.done(job, mark))) await sent.write(mark);
-      return { kind: "sent", detail: receipt.detail };
+      receipt = await send(job, target, turn);
     } catch (error) {
       return judge(job, token, target, error);
     }
+    // The target said yes: from here on nothing is judged as its failure. The sent mark goes
+    // with the end of the delivery's turn, one Redis call for both, when it has one.
+    const mark = sent.markOf(job.id ?? "", receipt.detail);
+    if (!(await turns.done(job, mark))) await sent.write(mark);
+    return { kind: "sent", detail: receipt.detail };
   }
 
   /** Renders the message and hands it to the target, holding a slot of the target meanwhile. */
