@@ -21,6 +21,7 @@ import { freePort } from "../test/support/free-port.js";
 import { startRedisServer } from "../test/support/redis.js";
 import { runScaleOut, scaleSettingsFromEnv } from "./scale-out.js";
 import { answers, type BenchChild, lastLines, sleep, startChild, startedLogged } from "./support/child.js";
+import { type SinkStats, startSinkProcess } from "./support/sink-process.js";
 
 const numberFrom = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const listFrom = (name: string, fallback: string) =>
@@ -55,28 +56,11 @@ const track = (child: BenchChild) => {
   return child;
 };
 
-const sinkPort = await freePort();
-const sinkUrl = `http://127.0.0.1:${sinkPort}`;
-const sink = track(
-  await startChild(["bench/sink.ts"], {
-    env: { SINK_PORT: String(sinkPort) },
-    logFile: join(dir, "sink.log"),
-    ready: () => answers(`${sinkUrl}/stats`),
-    what: "the sink",
-  }),
-);
-
-interface SinkStats {
-  count: number;
-  distinct: number;
-  first: number;
-  last: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-const sinkStats = async (): Promise<SinkStats> => (await fetch(`${sinkUrl}/stats`)).json() as Promise<SinkStats>;
-const resetSink = async () => void (await fetch(`${sinkUrl}/reset`, { method: "POST" })).arrayBuffer();
+const sinkProcess = await startSinkProcess(dir);
+const sinkUrl = sinkProcess.url;
+const sink = track(sinkProcess.child);
+const sinkStats = sinkProcess.stats;
+const resetSink = sinkProcess.reset;
 
 async function waitForSink(count: number, what: string): Promise<SinkStats> {
   const started = Date.now();

@@ -21,6 +21,7 @@ import { startRedisServer } from "../test/support/redis.js";
 import { startSlackApi } from "../test/support/slack-api.js";
 import { replyCreation } from "../test/support/ticket-events.js";
 import { answers, sleep, startChild, startedLogged } from "./support/child.js";
+import { type SinkStats, startSinkProcess } from "./support/sink-process.js";
 
 const settings = {
   /** Events of one ticket stored before the worker starts, one drain per size. */
@@ -49,26 +50,11 @@ const redis = new Redis(redisServer.url);
 const token = ["xox", "b", "bench"].join("-");
 const slack = await startSlackApi({ token });
 
-const sinkPort = await freePort();
-const sinkUrl = `http://127.0.0.1:${sinkPort}`;
-const sink = await startChild(["bench/sink.ts"], {
-  env: { SINK_PORT: String(sinkPort) },
-  logFile: join(dir, "sink.log"),
-  ready: () => answers(`${sinkUrl}/stats`),
-  what: "the sink",
-});
-
-interface SinkStats {
-  count: number;
-  distinct: number;
-  outOfOrder: number;
-  tickets: number;
-  first: number;
-  last: number;
-  longestGapMs: number;
-}
-const sinkStats = async () => (await fetch(`${sinkUrl}/stats`)).json() as Promise<SinkStats>;
-const resetSink = async () => void (await fetch(`${sinkUrl}/reset`, { method: "POST" })).arrayBuffer();
+const sinkProcess = await startSinkProcess(dir);
+const sinkUrl = sinkProcess.url;
+const sink = sinkProcess.child;
+const sinkStats = sinkProcess.stats;
+const resetSink = sinkProcess.reset;
 /** Set when a drain stops short: its relay logs are kept to read why. */
 let keepLogs = false;
 const round = (value: number, places = 0) => Math.round(value * 10 ** places) / 10 ** places;
