@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/load.js";
-import type { RelayEvent } from "../src/events.js";
 import { describeDecision } from "../src/routing/explain.js";
 import { compileRoutes, type RouteDecision } from "../src/routing/router.js";
+import { statusChangeAt } from "./support/time-intervals.js";
 
 /**
  * `Router.decide`: what each route made of an event, as values, the why behind `match`. The
@@ -41,21 +41,8 @@ routes:
 );
 const router = compileRoutes(config.routes, config.timeIntervals);
 
-/** A status change from open to pending, received at `receivedAt` (03:00 in Copenhagen: night, not office). */
-function statusChange(receivedAt = "2026-11-25T03:00:00+01:00"): RelayEvent {
-  return {
-    id: "r1.0",
-    source: "socialboards",
-    sourceType: "socialboards",
-    type: "ticket_status_change",
-    known: true,
-    receivedAt: new Date(receivedAt).toISOString(),
-    ticketId: "4478963",
-    previousStatus: "open",
-    status: "pending",
-    raw: {},
-  };
-}
+/** A status change received at `receivedAt` (03:00 in Copenhagen by default: night, not office). */
+const statusChange = (receivedAt = "2026-11-25T03:00:00+01:00") => statusChangeAt(receivedAt);
 
 describe("route decisions", () => {
   it("say per route: the first unmet condition, outside its active time, muted, matched, not tried", () => {

@@ -2,33 +2,17 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../src/config/errors.js";
 import { lintConfig } from "../src/config/lint.js";
 import { parseConfig } from "../src/config/load.js";
-import type { RelayEvent } from "../src/events.js";
 import { compileRoutes } from "../src/routing/router.js";
-import { header, shifts } from "./support/time-intervals.js";
+import { header, shifts, statusChangeAt } from "./support/time-intervals.js";
 
 /**
  * `timeIntervals`, `activeDuring` and `mutedDuring`: routes that depend on when an event was
  * received. Each event carries its own `receivedAt`, so no test waits for a time of day.
  */
-function eventAt(receivedAt: string): RelayEvent {
-  return {
-    id: "r1.0",
-    source: "socialboards",
-    sourceType: "socialboards",
-    type: "ticket_status_change",
-    known: true,
-    receivedAt: new Date(receivedAt).toISOString(),
-    ticketId: "4478963",
-    previousStatus: "open",
-    status: "pending",
-    raw: {},
-  };
-}
-
 function targetsAt(yaml: string, receivedAt: string): string[] {
   const config = parseConfig(yaml, "relay.yaml", {});
   return compileRoutes(config.routes, config.timeIntervals)
-    .match(eventAt(receivedAt))
+    .match(statusChangeAt(receivedAt))
     .map((delivery) => delivery.targetId);
 }
 

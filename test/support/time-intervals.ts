@@ -1,3 +1,5 @@
+import type { RelayEvent } from "../../src/events.js";
+
 /**
  * Configs with time intervals as a support team writes them: business hours and holidays in
  * Copenhagen, Slack in office hours, the on-call email otherwise.
@@ -28,3 +30,19 @@ routes:
     match: { event: ticket_status_change }
     to: [oncall-email]
 `;
+
+/** A status change of ticket 4478963 from open to pending, received at `receivedAt`: time intervals judge it by that. */
+export function statusChangeAt(receivedAt: string): RelayEvent {
+  return {
+    id: "r1.0",
+    source: "socialboards",
+    sourceType: "socialboards",
+    type: "ticket_status_change",
+    known: true,
+    receivedAt: new Date(receivedAt).toISOString(),
+    ticketId: "4478963",
+    previousStatus: "open",
+    status: "pending",
+    raw: {},
+  };
+}
