@@ -1,10 +1,12 @@
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config/schema.js";
+import { History } from "./history/history.js";
 import { createHttpApp, type HttpAppDeps } from "./http/app.js";
 import { startOpsServer } from "./http/ops.js";
 import { listen } from "./http/server.js";
 import { type Logger, throttledWarning } from "./log.js";
 import { metricsEndpoint } from "./metrics/endpoint.js";
+import { registerHistoryGauges } from "./metrics/history-metrics.js";
 import { registerMuteGauge } from "./metrics/mute-metrics.js";
 import { createRelayMetrics } from "./metrics/relay-metrics.js";
 import { DeadLetters } from "./queue/dead-letters.js";
@@ -46,7 +48,7 @@ export interface RunningRelay {
 }
 
 /** Sections a running relay reads once, at start. */
-const readAtStart = ["server", "redis", "workers", "admin", "spool"] as const;
+const readAtStart = ["server", "redis", "workers", "admin", "spool", "history"] as const;
 
 export async function startRelay(config: Config, options: { role?: Role; logger: Logger }): Promise<RunningRelay> {
   const { logger } = options;
@@ -81,9 +83,31 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
     metricsRedis.disconnect();
   });
 
+  // What is kept of every webhook and delivery (history/), looked after on the metrics' connection.
+  const history = config.history.enabled
+    ? new History(config.history, config.redis.prefix, metricsRedis, logger)
+    : undefined;
+  if (history) {
+    registerHistoryGauges(metrics.registry, () => history.stats());
+    history.start();
+    lastClosers.push(async () => history.stop());
+  }
+
   if (delivers) {
-    const routing = startRoutingWorker({ config, parts, logger, metrics: metrics.events });
-    const delivery = startDeliveryWorker({ config, parts, logger, metrics: metrics.deliveries });
+    const routing = startRoutingWorker({
+      config,
+      parts,
+      logger,
+      metrics: metrics.events,
+      history: history && ((redis) => history.routing(redis)),
+    });
+    const delivery = startDeliveryWorker({
+      config,
+      parts,
+      logger,
+      metrics: metrics.deliveries,
+      history: history && ((redis) => history.deliveries(redis)),
+    });
     closers.push(async () => {
       // Workers take no new job from here on and finish the ones in hand, so nothing they
       // started is left for another worker to send again; past shutdownTimeout they are left
@@ -104,11 +128,13 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
 
   if (role === "all" || role === "ingest") {
     const scrapes = { webhooks: metrics.webhooks, endpoint };
-    const ingest = await startIngest(config, parts, () => stopping, logger, scrapes).catch(async (error: Error) => {
-      // Whatever started already must not keep the process half-running.
-      await closeAll();
-      throw error;
-    });
+    const ingest = await startIngest(config, parts, () => stopping, logger, scrapes, history).catch(
+      async (error: Error) => {
+        // Whatever started already must not keep the process half-running.
+        await closeAll();
+        throw error;
+      },
+    );
     url = ingest.url;
     spool = ingest.spool;
     closers.push(ingest.close);
@@ -166,6 +192,7 @@ async function startIngest(
   stopping: () => boolean,
   logger: Logger,
   metrics: HttpAppDeps["metrics"],
+  history: History | undefined,
 ) {
   const redis = createIngestConnection(config.redis);
   const where = new RedisConnector(config.redis).where;
@@ -187,7 +214,8 @@ async function startIngest(
   // With a spool, webhooks Redis cannot take are written to disk and drained later (spool/).
   // One owner of the webhook stream in this process: ingest and the spool drainer store through it.
   const keys = relayKeys(config.redis.prefix);
-  const stream = new WebhookStream(redis, keys);
+  const stream = new WebhookStream(redis, keys, history?.duplicateCount());
+  const refusals = history?.recorderOn(redis);
   const spool = await openSpool(config, redis, stream, logger);
   const intake = new Intake(redis, stream, {
     dedupWindowMs: (sourceId) => parts().config.sources[sourceId]?.dedupe.window ?? 0,
@@ -224,6 +252,7 @@ async function startIngest(
     dashboard,
     stopping,
     metrics,
+    refused: refusals && ((request) => refusals.refused(request)),
   });
   const closeStores = async () => {
     await spool?.close();

@@ -65,7 +65,7 @@ describe("the HTTP target", () => {
 
   it("sends the delivery id as webhook-id, the configured headers, and no signature without a secret", async () => {
     const receipt = await sendOnce(configFor(`${sink.url}/hooks`, { headers: { Authorization: "Bearer t0ken" } }));
-    expect(receipt).toEqual({ detail: "HTTP 200" });
+    expect(receipt).toEqual({ detail: "HTTP 200", where: { status: 200 } });
     const [request] = sink.requests;
     expect(request?.headers).toMatchObject({
       "webhook-id": "rcpt_1.0.crm",
@@ -153,6 +153,7 @@ describe("the HTTP target", () => {
       // The status came in time, so the delivery counts; the body is cut off at the deadline.
       expect(await sendOnce(configFor(`http://127.0.0.1:${port}/dripping`, { timeout: 300 }))).toEqual({
         detail: "HTTP 200",
+        where: { status: 200 },
       });
     } finally {
       for (const drip of drips) clearInterval(drip);

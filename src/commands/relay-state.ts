@@ -1,5 +1,7 @@
 import { resolveConfigPath } from "../config/load.js";
 import type { Config } from "../config/schema.js";
+import { type HistoryTools, historyTools } from "../history/history-tools.js";
+import { createLogger } from "../log.js";
 import { compileTemplates } from "../messages/templates.js";
 import { DeadLetters } from "../queue/dead-letters.js";
 import { SentMarks } from "../queue/delivery/sent-marks.js";
@@ -11,6 +13,7 @@ import { openDeliveryQueue, openInboundQueue, relayKeys } from "../queue/queues.
 import { isRedisUnavailable } from "../redis/connections.js";
 import { RedisConnector } from "../redis/connector.js";
 import { embedded, runningEmbeddedRedis } from "../redis/embedded.js";
+import { buildParts } from "../relay-parts.js";
 import { loadOrReport } from "./load-config.js";
 
 /** What the dlq and targets commands work on: the state a relay keeps in its Redis. */
@@ -24,6 +27,8 @@ export interface RelayState {
   mutes: Mutes;
   /** Where the deliveries of an accepted webhook are (for `try`). */
   deliveryProgress: DeliveryProgressReader;
+  /** What the history kept, replays from it, and forgetting a ticket (`events`, `ticket`). */
+  history: HistoryTools;
 }
 
 /**
@@ -79,11 +84,15 @@ export async function withLoadedRelayState(
   const inbound = openInboundQueue(config.redis.prefix, redis);
   inbound.on("error", () => undefined);
   const keys = relayKeys(config.redis.prefix);
+  const deadLetters = new DeadLetters(queue, keys, config.targets, compileTemplates(config));
+  const parts = buildParts(config, { withTargets: false });
+  // Warnings (a history write that failed) to stderr, apart from what the command prints.
+  const logger = createLogger({ level: "warn", destination: process.stderr });
   try {
     return await work({
       config,
       file,
-      deadLetters: new DeadLetters(queue, keys, config.targets, compileTemplates(config)),
+      deadLetters,
       disabledTargets: new DisabledTargets(redis, keys),
       mutes: new Mutes(redis, keys, queue),
       deliveryProgress: new DeliveryProgressReader(
@@ -92,6 +101,7 @@ export async function withLoadedRelayState(
         queue,
         new SentMarks(redis, keys),
       ),
+      history: historyTools({ redis, parts: () => parts, deadLetters, deliveries: queue, logger }),
     });
   } catch (error) {
     if (!isRedisUnavailable(error)) throw error;

@@ -6,6 +6,7 @@ import { isStandardWebhookSecret } from "../signing/standard-webhooks.js";
 import { digestSchema } from "./digest-schema.js";
 import { durationPattern, parseDuration, parseSize, sizePattern } from "./duration.js";
 import { closestName } from "./errors.js";
+import { historySchema } from "./history-schema.js";
 import { slackPaceKeys, staleEventKeys } from "./ordering-schema.js";
 import { redisSchema } from "./redis-schema.js";
 import { spoolSchema } from "./spool-schema.js";
@@ -350,6 +351,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** The admin API (`/admin/dlq` on the ingest port) is on only while `token` is set and not empty. */
   admin: z.strictObject({ token: optionalSecret }).prefault({}),
+  /** What is kept of every webhook and delivery, for `ticket-relay events` (config/history-schema.ts). */
+  history: historySchema,
   /** Ingest writes webhooks Redis cannot take to a local file (config/spool-schema.ts); off when left out. */
   spool: spoolSchema,
   /** Named times of week, day and year that routes refer to in `activeDuring` and `mutedDuring`. */

@@ -1,5 +1,6 @@
 import Router from "@koa/router";
 import Koa from "koa";
+import type { RefusedRequest } from "../history/records.js";
 import type { Logger } from "../log.js";
 import type { WebhookRecorder } from "../metrics/relay-metrics.js";
 import type { Intake } from "../queue/inbound/intake.js";
@@ -13,6 +14,7 @@ import { addHealthRoutes } from "./health.js";
 import { refuseOtherMethods } from "./methods.js";
 import { type DashboardDeps, queueDashboard } from "./queue-dashboard.js";
 import { newReceiptId } from "./receipt-id.js";
+import { recordRefusals } from "./refusals.js";
 import { measureWebhooks } from "./webhook-metrics.js";
 
 export interface HttpAppDeps {
@@ -31,6 +33,8 @@ export interface HttpAppDeps {
   metrics?: { webhooks: WebhookRecorder; endpoint: Koa.Middleware };
   /** The queue dashboard (http/queue-dashboard.ts), when `admin.token` is set; without it, a 404. */
   dashboard?: DashboardDeps;
+  /** Keeps refused webhook requests in the history (http/refusals.ts), when it is on. */
+  refused?: (request: RefusedRequest) => void;
 }
 
 /**
@@ -102,6 +106,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
   app.use(closeWhenBodyUnread());
   if (deps.metrics) app.use(measureWebhooks(deps.metrics.webhooks, (id) => sources().has(id)));
   app.use(logRequests(logger));
+  if (deps.refused) app.use(recordRefusals(deps.refused, (id) => sources().has(id)));
   app.use(answerErrors(logger));
   app.use(refuseOtherMethods(router));
   if (dashboard) {

@@ -101,6 +101,15 @@ export function parseJsonBody(raw: Buffer): unknown {
   return parseJsonText(raw).json;
 }
 
+/** " at byte 112", where JSON.parse says it stopped, so a sender can find it in what it sent. */
+function whereJsonBroke(error: unknown, text: string): string {
+  const { message } = error as Error;
+  if (/end of JSON input/.test(message)) return ": it ends before the JSON does";
+  const position = /at position (\d+)/.exec(message)?.[1];
+  if (position === undefined) return "";
+  return ` at byte ${Buffer.byteLength(text.slice(0, Number(position)))}`;
+}
+
 /** The body as JSON and the text it was parsed from, decoded once: ingest stores that text. */
 export function parseJsonText(raw: Buffer): { json: unknown; text: string } {
   if (nestsDeeperThan(raw, maxJsonDepth)) throw new HttpError(400, `JSON nested deeper than ${maxJsonDepth} levels`);
@@ -112,7 +121,7 @@ export function parseJsonText(raw: Buffer): { json: unknown; text: string } {
   }
   try {
     return { json: JSON.parse(text), text };
-  } catch {
-    throw new HttpError(400, "body is not valid JSON");
+  } catch (error) {
+    throw new HttpError(400, `body is not valid JSON${whereJsonBroke(error, text)}`);
   }
 }

@@ -85,6 +85,7 @@ export function relayKeys(prefix: string) {
     /** BullMQ's hash of one delivery job. */
     deliveryJob: (deliveryId: string) => `${prefix}:${deliveryQueueName}:${deliveryId}`,
   };
+  // The history's keys, under `<prefix>:history:`, are its own room's: history/history-keys.ts.
 }
 export type RelayKeys = ReturnType<typeof relayKeys>;
 

@@ -132,6 +132,24 @@ export function compileRoutes(routes: readonly RouteConfig[], timeIntervals: Tim
   };
 }
 
+/**
+ * The deliveries an event's decisions make: what `match` returns, read from `decide`'s answer,
+ * for a caller that wants both (the history records each route's reason).
+ */
+export function deliveriesOf(decisions: readonly RouteDecision[]): RoutedDelivery[] {
+  const deliveries: RoutedDelivery[] = [];
+  const seen = new Set<string>();
+  for (const decision of decisions) {
+    if (decision.kind !== "matched") continue;
+    for (const targetId of decision.targets) {
+      if (seen.has(targetId)) continue;
+      seen.add(targetId);
+      deliveries.push({ targetId, route: decision.route });
+    }
+  }
+  return deliveries;
+}
+
 /** Fields whose plain values may be globs: `event: "reply_*"`. */
 export const globFields: ReadonlySet<string> = new Set(["event", "source", "sourceType"]);
 

@@ -7,7 +7,11 @@ import type { Authentication, WebhookRequest } from "./source.js";
  */
 export function checkUrlToken(expected: string | undefined, query: WebhookRequest["query"]): Authentication {
   if (expected === undefined) return { ok: true };
-  return secretsEqual(expected, firstValue(query.token))
-    ? { ok: true }
-    : { ok: false, error: "missing or wrong token in the URL (?token=…)" };
+  const received = firstValue(query.token);
+  if (secretsEqual(expected, received)) return { ok: true };
+  // Missing and wrong are told apart: a wrong one usually means the token was rotated on one side only.
+  return {
+    ok: false,
+    error: received ? "urlToken does not match (?token=… in the URL)" : "missing token in the URL (?token=…)",
+  };
 }

@@ -2,7 +2,7 @@ import nodemailer from "nodemailer";
 import type { EmailTargetConfig } from "../config/schema.js";
 import { renderEmailMessage } from "../messages/render.js";
 import { emailThreadHeaders } from "./email-thread.js";
-import { PermanentFailure, RetryLater, type Target } from "./target.js";
+import { answered, PermanentFailure, RetryLater, type Target } from "./target.js";
 
 /** Connection-level failures nodemailer reports: the server may be back on the next try. */
 const transientCodes = new Set(["ECONNECTION", "ETIMEDOUT", "ESOCKET", "EDNS", "ECONNRESET", "ECONNREFUSED"]);
@@ -24,7 +24,7 @@ export function createEmailTarget(id: string, config: EmailTargetConfig): Target
       const thread = emailThreadHeaders(context.event, context.deliveryId);
       try {
         const info = await transport.sendMail({ from: config.from, to: config.to, subject, text, html, ...thread });
-        return { detail: `accepted by SMTP as ${info.messageId}` };
+        return { detail: `accepted by SMTP as ${info.messageId}`, where: { messageId: info.messageId } };
       } catch (error) {
         throw classifySmtpError(error);
       }
@@ -36,13 +36,19 @@ export function createEmailTarget(id: string, config: EmailTargetConfig): Target
 }
 
 function classifySmtpError(error: unknown): Error {
-  const { responseCode, code, message } = error as { responseCode?: number; code?: string; message?: string };
+  const { responseCode, code, message, response } = error as {
+    responseCode?: number;
+    code?: string;
+    message?: string;
+    response?: string;
+  };
   // SMTP's own split: 4xx replies are temporary by definition, 5xx are final.
   if (responseCode !== undefined) {
     const reason = `SMTP ${responseCode}`;
-    return responseCode >= 500 ? new PermanentFailure(reason) : new RetryLater(reason);
+    const failure = responseCode >= 500 ? new PermanentFailure(reason) : new RetryLater(reason);
+    return answered(failure, { status: responseCode, ...(response && { excerpt: response }) });
   }
-  if (code && transientCodes.has(code)) return new RetryLater(`SMTP unreachable (${code})`);
+  if (code && transientCodes.has(code)) return answered(new RetryLater(`SMTP unreachable (${code})`), { code });
   if (code === "EAUTH") return new PermanentFailure("SMTP login refused: check the credentials in smtp");
   return new RetryLater(`SMTP: ${code ?? message ?? "unknown error"}`);
 }

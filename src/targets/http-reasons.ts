@@ -18,16 +18,17 @@ export function snippetOf(text: string): string {
  * (ECONNREFUSED)`), instead of a bare `connect ECONNREFUSED 10.0.0.5:443` or `fetch failed`.
  */
 export function whyRequestFailed(error: unknown): string {
-  const { code, errors, cause, message } = error as {
-    code?: string;
-    errors?: { code?: string }[];
-    cause?: { code?: string; message?: string };
-    message?: string;
-  };
-  // Several addresses tried in turn (IPv4 and IPv6) give an AggregateError of one failure each.
-  const found = code ?? errors?.[0]?.code ?? cause?.code;
+  const { cause, message } = error as { cause?: { message?: string }; message?: string };
+  const found = networkCodeOf(error);
   if (found) return networkErrors[found] ? `${networkErrors[found]} (${found})` : found;
   return cause?.message ?? message ?? String(error);
+}
+
+/** The system's code for a request that got no answer (`ECONNREFUSED`), if it has one. */
+export function networkCodeOf(error: unknown): string | undefined {
+  const { code, errors, cause } = error as { code?: string; errors?: { code?: string }[]; cause?: { code?: string } };
+  // Several addresses tried in turn (IPv4 and IPv6) give an AggregateError of one failure each.
+  return code ?? errors?.[0]?.code ?? cause?.code;
 }
 
 const networkErrors: Record<string, string> = {

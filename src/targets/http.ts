@@ -7,8 +7,8 @@ import type { Message } from "../messages/message.js";
 import { signedHeaders } from "../signing/standard-webhooks.js";
 import { BlockedAddress, checkingLookup, refusalForLiteralHost } from "./address-guard.js";
 import { failureOfStatus, networkFailure } from "./failure.js";
-import { queryRedactor, snippetOf, whyRequestFailed } from "./http-reasons.js";
-import { type DeliveryContext, PermanentFailure, type Target } from "./target.js";
+import { networkCodeOf, queryRedactor, snippetOf, whyRequestFailed } from "./http-reasons.js";
+import { answered, type DeliveryContext, PermanentFailure, type Target } from "./target.js";
 
 const userAgent = "ticket-relay/0.1";
 
@@ -54,21 +54,26 @@ export function createHttpTarget(id: string, config: HttpTargetConfig): Target {
             signal: deadline,
           });
         } catch (error) {
-          if (deadline.aborted) throw networkFailure(`${endpoint}: no answer within ${config.timeout} ms`);
+          if (deadline.aborted) {
+            throw answered(networkFailure(`${endpoint}: no answer within ${config.timeout} ms`), { code: "timeout" });
+          }
           const blocked = blockedBy(error);
           if (blocked) throw new PermanentFailure(`${endpoint}: ${blocked.message}`);
-          throw networkFailure(`${endpoint}: ${redact(whyRequestFailed(error))}`);
+          const failure = networkFailure(`${endpoint}: ${redact(whyRequestFailed(error))}`);
+          const code = networkCodeOf(error);
+          throw code ? answered(failure, { code }) : failure;
         }
         start = await readStart(response.body);
       } finally {
         deadline.clear();
       }
       const status = response.statusCode;
-      if (status >= 200 && status < 300) return { detail: `HTTP ${status}` };
+      if (status >= 200 && status < 300) return { detail: `HTTP ${status}`, where: { status } };
       // Redacted before it is cut short, so that no part of a secret survives the cut.
-      const snippet = snippetOf(redact(start));
+      const answer = redact(start);
+      const snippet = snippetOf(answer);
       const reason = `${endpoint} answered ${status}${snippet ? `: ${snippet}` : ""}`;
-      throw failureOfStatus(status, reason, response.headers["retry-after"]);
+      throw answered(failureOfStatus(status, reason, response.headers["retry-after"]), { status, excerpt: answer });
     },
     async close() {
       // A closed pool ends destroyed, and closing it again would throw: shutdown may ask twice.

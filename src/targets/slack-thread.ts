@@ -69,7 +69,10 @@ export async function sendInThread(
       // The first event's own message is the root; from the next event on it shows the state.
       const posted = await calls.post(renderReply(message, context));
       await state.set(slot, { ...snapshot, ts: posted.ts, channel: posted.channel }, config.threadTtl);
-      return { detail: `posted to ${posted.channel} at ${posted.ts}, the root of a new thread` };
+      return {
+        detail: `posted to ${posted.channel} at ${posted.ts}, the root of a new thread`,
+        where: { slack: { channel: posted.channel, ts: posted.ts } },
+      };
     } finally {
       await state.release(slot);
     }
@@ -121,7 +124,10 @@ async function replyUnder(
     config.broadcast.includes(status) &&
     status !== (previousStatus ?? root.status);
   const posted = await calls.post(renderReply(message, context), { ts: root.ts, broadcast });
-  return { detail: `posted to ${posted.channel} at ${posted.ts} in the thread of ${root.ts}` };
+  return {
+    detail: `posted to ${posted.channel} at ${posted.ts} in the thread of ${root.ts}`,
+    where: { slack: { channel: posted.channel, ts: posted.ts, threadTs: root.ts } },
+  };
 }
 
 /** An event's own message, marked as late when it is (messages/slack-late.ts). */

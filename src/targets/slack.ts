@@ -13,7 +13,15 @@ import type { SlackMessage } from "../messages/slack.js";
 import { markLate } from "../messages/slack-late.js";
 import { failureOfStatus, networkFailure } from "./failure.js";
 import { replyInExistingThread, type SlackCalls, sendInThread } from "./slack-thread.js";
-import { type DeliveryContext, PermanentFailure, RateLimited, RetryLater, type Target } from "./target.js";
+import {
+  answered,
+  type DeliveryContext,
+  type DeliveryReceipt,
+  PermanentFailure,
+  RateLimited,
+  RetryLater,
+  type Target,
+} from "./target.js";
 
 /**
  * Slack errors that say "not now" rather than "never". Every other code needs someone to change
@@ -69,42 +77,104 @@ export function createSlackTarget(id: string, config: SlackTargetConfig): Target
     },
   };
 
+  const permalinks = new SlackPermalinks(client);
+
   return {
     id,
     type: "slack",
     async send(message, context) {
       const { state } = context;
-      if (config.thread && state) return sendInThread(calls, config, message, { ...context, state });
+      if (config.thread && state) {
+        return permalinks.add(await sendInThread(calls, config, message, { ...context, state }));
+      }
       const rendered = renderSlackMessage(message);
       const late = context.late && markLate(rendered, message.event.occurredAt, context.late.newerAt);
       const posted = await calls.post(late || rendered);
-      return { detail: `posted to ${posted.channel} at ${posted.ts}` };
+      return permalinks.add({
+        detail: `posted to ${posted.channel} at ${posted.ts}`,
+        where: { slack: { channel: posted.channel, ts: posted.ts } },
+      });
     },
     // Slack takes about one post a second per channel: every target posting there shares it.
     paceOf: () => (config.pace > 0 ? { key: `slack:${config.channel}`, everyMs: config.pace } : undefined),
     ...(config.thread && {
       async replyInThread(message: Message, context: DeliveryContext) {
         const { state } = context;
-        return state ? replyInExistingThread(calls, config, message, { ...context, state }) : undefined;
+        const receipt = state && (await replyInExistingThread(calls, config, message, { ...context, state }));
+        return receipt ? permalinks.add(receipt) : undefined;
       },
     }),
   };
 }
 
+/** A workspace's URL is asked for again after this long when Slack could not say it. */
+const askAgainAfterMs = 10 * 60_000;
+
+/**
+ * Links to the messages a target posts, for the history: Slack builds a message's permalink
+ * from the workspace's URL, which `auth.test` says, asked once per target (and again after a
+ * failure, at most every ten minutes). Without it, a message is named by channel and ts only.
+ */
+class SlackPermalinks {
+  #workspace: Promise<string | undefined> | undefined;
+  #askedAt = 0;
+
+  constructor(private readonly client: WebClient) {}
+
+  async add(receipt: DeliveryReceipt): Promise<DeliveryReceipt> {
+    const slack = receipt.where?.slack;
+    if (!slack) return receipt;
+    const workspace = await this.#workspaceUrl();
+    if (!workspace) return receipt;
+    const link = new URL(`archives/${slack.channel}/p${slack.ts.replace(".", "")}`, workspace);
+    if (slack.threadTs) {
+      link.searchParams.set("thread_ts", slack.threadTs);
+      link.searchParams.set("cid", slack.channel);
+    }
+    return { ...receipt, where: { ...receipt.where, slack: { ...slack, permalink: link.href } } };
+  }
+
+  #workspaceUrl(): Promise<string | undefined> {
+    if (!this.#workspace || (Date.now() - this.#askedAt > askAgainAfterMs && this.#workspace === failed)) {
+      this.#askedAt = Date.now();
+      const asking = this.client.auth.test().then(
+        ({ url }) => (url && URL.canParse(url) ? url : undefined),
+        () => undefined,
+      );
+      this.#workspace = asking;
+      void asking.then((url) => {
+        if (url === undefined && this.#workspace === asking) this.#workspace = failed;
+      });
+    }
+    return this.#workspace;
+  }
+}
+const failed: Promise<undefined> = Promise.resolve(undefined);
+
 /** Slack's error, as the queue understands it: retry (when), or give up. */
 export function classifySlackError(error: unknown): Error {
   if (error instanceof WebAPIRateLimitedError) {
-    return new RateLimited("Slack rate limit", error.retryAfter * 1000);
+    return answered(new RateLimited("Slack rate limit", error.retryAfter * 1000), { status: 429, code: "ratelimited" });
   }
   if (error instanceof WebAPIPlatformError) {
     const code = error.data.error;
-    return transientSlackErrors.has(code) ? new RetryLater(`Slack: ${code}`) : new PermanentFailure(`Slack: ${code}`);
+    const failure = transientSlackErrors.has(code)
+      ? new RetryLater(`Slack: ${code}`)
+      : new PermanentFailure(`Slack: ${code}`);
+    return answered(failure, { code });
   }
   if (error instanceof WebAPIHTTPError) {
-    return failureOfStatus(error.statusCode, `Slack answered HTTP ${error.statusCode}`, error.headers?.["retry-after"]);
+    const failure = failureOfStatus(
+      error.statusCode,
+      `Slack answered HTTP ${error.statusCode}`,
+      error.headers?.["retry-after"],
+    );
+    return answered(failure, { status: error.statusCode });
   }
   if (error instanceof WebAPIRequestError) {
-    return networkFailure(`Slack unreachable: ${error.original.message}`);
+    const code = (error.original as NodeJS.ErrnoException).code;
+    const failure = networkFailure(`Slack unreachable: ${error.original.message}`);
+    return code ? answered(failure, { code }) : failure;
   }
   return error instanceof Error ? error : new Error(String(error));
 }

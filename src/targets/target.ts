@@ -78,11 +78,52 @@ export interface ConversationState {
 export interface DeliveryReceipt {
   /** What the far side said, for the log: a Slack ts, an SMTP message id, an HTTP status. */
   detail: string;
+  /** Where the message is now, for the history: a Slack message and its link, an email, an HTTP answer. */
+  where?: Where;
+}
+
+/** Where a delivered message is: a Slack message (and its link), an email, an HTTP answer. */
+export interface Where {
+  slack?: { channel: string; ts: string; threadTs?: string; permalink?: string };
+  messageId?: string;
+  status?: number;
+}
+
+/** What the far side answered a failed try, for the history: the same few fields for every target. */
+export interface Answer {
+  /** An HTTP status, or an SMTP reply code. */
+  status?: number;
+  /** A Slack error (`not_in_channel`) or a network error code (`ECONNREFUSED`). */
+  code?: string;
+  /** The start of the answer's body: at most `maxExcerptBytes`. */
+  excerpt?: string;
+}
+
+/** A failure's answer excerpt is cut to this many bytes: it is kept with every failed try. */
+export const maxExcerptBytes = 1024;
+
+/** An answer whose excerpt is cut to `maxExcerptBytes` (a cut character is dropped whole). */
+export function answerOf(answer: Answer): Answer {
+  const { excerpt } = answer;
+  if (excerpt === undefined || Buffer.byteLength(excerpt) <= maxExcerptBytes) return answer;
+  const cut = Buffer.from(excerpt)
+    .subarray(0, maxExcerptBytes)
+    .toString("utf8")
+    .replace(/\uFFFD$/u, "");
+  return { ...answer, excerpt: cut };
 }
 
 /** Trying again cannot help: bad credentials, unknown channel, a 4xx that is not about load. */
 export class PermanentFailure extends Error {
   override name = "PermanentFailure";
+  /** What the far side answered, when it did. */
+  answer?: Answer;
+}
+
+/** The failure, with what the far side answered: for the history's record of the try. */
+export function answered<E extends PermanentFailure | RetryLater>(error: E, answer: Answer): E {
+  error.answer = answerOf(answer);
+  return error;
 }
 
 /**
@@ -97,6 +138,8 @@ export class TargetGone extends PermanentFailure {
 /** Worth another try, after `afterMs` when the far side said how long to wait (Retry-After). */
 export class RetryLater extends Error {
   override name = "RetryLater";
+  /** What the far side answered, when it did. */
+  answer?: Answer;
   constructor(
     message: string,
     readonly afterMs?: number,

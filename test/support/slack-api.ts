@@ -16,6 +16,9 @@ export interface SlackPost {
   [argument: string]: unknown;
 }
 
+/** The workspace's URL, as `auth.test` answers it. */
+export const slackWorkspaceUrl = "https://relay-test.slack.com/";
+
 /** The channel id every post is answered with, as Slack answers with the id of a #name. */
 export const slackChannelId = "C0123456789";
 
@@ -50,7 +53,7 @@ export interface SlackApiServer {
 }
 
 /**
- * A local stand-in for slack.com/api that answers `chat.postMessage` and `chat.update` with the shapes, status
+ * A local stand-in for slack.com/api that answers `chat.postMessage`, `chat.update` and `auth.test` with the shapes, status
  * codes and headers the real Web API uses (`ok: false` with an error code at HTTP 200, 429 with
  * `Retry-After` when rate limited), so the real `@slack/web-api` client is what gets tested.
  */
@@ -70,13 +73,24 @@ export async function startSlackApi(options: { token: string; channels?: string[
       response.end(JSON.stringify(payload));
     };
     const method = new URL(request.url ?? "/", "http://slack").pathname.replace(/^\/api\//, "");
-    if (method !== "chat.postMessage" && method !== "chat.update")
+    if (method !== "chat.postMessage" && method !== "chat.update" && method !== "auth.test")
       return reply(200, { ok: false, error: "unknown_method" });
 
     const args = decodeArguments(request.headers["content-type"] ?? "", body);
     const token = request.headers.authorization?.replace(/^Bearer /, "") ?? args.token;
     if (token !== options.token) return reply(200, { ok: false, error: "invalid_auth" });
     delete args.token;
+    // Who the token is, as Slack answers it: the workspace's URL is what permalinks start with.
+    if (method === "auth.test") {
+      return reply(200, {
+        ok: true,
+        url: slackWorkspaceUrl,
+        team: "Relay Test",
+        user: "relay",
+        team_id: "T0123",
+        user_id: "U0123",
+      });
+    }
     // Slack refuses what breaks its limits; a stand-in that took anything would prove nothing.
     const tooBig = sizeProblem(args);
     if (tooBig) return reply(200, { ok: false, error: tooBig });

@@ -4,7 +4,7 @@ import type { Logger } from "../../log.js";
 import type { Message } from "../../messages/message.js";
 import type { MessageTemplates } from "../../messages/templates.js";
 import type { DeliveryRecorder } from "../../metrics/relay-metrics.js";
-import type { DeliveryContext, DeliveryReceipt, Target } from "../../targets/target.js";
+import type { Answer, DeliveryContext, DeliveryReceipt, Target } from "../../targets/target.js";
 import type { DisabledTargets } from "../disabled-targets.js";
 import type { DeliveryJob } from "../jobs.js";
 import { triesIncludingThis } from "../worker-settings.js";
@@ -16,7 +16,7 @@ import type { Digests } from "./digests.js";
 import { judgeFailure } from "./failure-verdict.js";
 import type { Fallbacks } from "./fallback.js";
 import type { MuteHold } from "./mute-hold.js";
-import type { DeliveryOutcome, HeldBy } from "./outcome.js";
+import type { DeliveryOutcome, HeldBy, Tried } from "./outcome.js";
 import type { SentMarks } from "./sent-marks.js";
 
 export interface PipelineDeps {
@@ -40,6 +40,15 @@ export interface PipelineDeps {
   logger: Logger;
   /** Counts each try's outcome, here where it is acted on. */
   metrics: DeliveryRecorder;
+  /** Records each try's outcome in the history (history/delivery-history.ts), when it is on. */
+  history?: OutcomeHistory;
+}
+
+/** Where the outcome of each try is recorded, for `ticket-relay events` (history/). */
+export interface OutcomeHistory {
+  settled(job: Job<DeliveryJob>, outcome: DeliveryOutcome): void;
+  /** BullMQ planned the next try of a failed one in `inMs`. */
+  retrying(job: Job<DeliveryJob>, inMs: number): void;
 }
 
 /**
@@ -54,9 +63,9 @@ export function deliveryPipeline(deps: PipelineDeps) {
   const { target: targetById, disabled, sent, fallbacks, turns } = deps;
 
   /** The end of the line: a dead letter in the failed set, replayable with `ticket-relay dlq`. */
-  async function deadLetter(job: Job<DeliveryJob>, failure: string): Promise<DeliveryOutcome> {
+  async function deadLetter(job: Job<DeliveryJob>, failure: string, tried?: Tried): Promise<DeliveryOutcome> {
     await turns.done(job, false);
-    return { kind: "deadLetter", failure, fallback: await fallbacks.queueFor(job, failure) };
+    return { kind: "deadLetter", failure, fallback: await fallbacks.queueFor(job, failure), ...(tried && { tried }) };
   }
 
   async function decide(job: Job<DeliveryJob>, token: string | undefined): Promise<DeliveryOutcome> {
@@ -93,16 +102,22 @@ export function deliveryPipeline(deps: PipelineDeps) {
     const slot = await deps.slots.waitForSlot(job, token);
     if (slot.kind !== "goOn") return slot;
     let receipt: DeliveryReceipt;
+    const startedAt = performance.now();
     try {
       receipt = await send(job, target, turn);
     } catch (error) {
-      return judge(job, token, target, error);
+      const answer = (error as { answer?: Answer }).answer;
+      return judge(job, token, target, error, {
+        ms: Math.round(performance.now() - startedAt),
+        ...(answer && { answer }),
+      });
     }
+    const tried = { ms: Math.round(performance.now() - startedAt) };
     // The target said yes: from here on nothing is judged as its failure. The sent mark goes
     // with the end of the delivery's turn, one Redis call for both, when it has one.
     const mark = sent.markOf(job.id ?? "", receipt.detail);
     if (!(await turns.done(job, mark))) await sent.write(mark);
-    return { kind: "sent", detail: receipt.detail };
+    return { kind: "sent", detail: receipt.detail, tried, ...(receipt.where && { where: receipt.where }) };
   }
 
   /** Renders the message and hands it to the target, holding a slot of the target meanwhile. */
@@ -134,6 +149,7 @@ export function deliveryPipeline(deps: PipelineDeps) {
     token: string | undefined,
     target: Target,
     error: unknown,
+    tried: Tried,
   ): Promise<DeliveryOutcome> {
     const { targetId } = job.data;
     const rateLimited = await turns.rateLimited(job, token, target, error);
@@ -143,7 +159,7 @@ export function deliveryPipeline(deps: PipelineDeps) {
     await job.log(`${new Date().toISOString()} try ${triesIncludingThis(job)}: ${verdict.reason}`);
     if (verdict.retry) {
       await turns.failing(job);
-      return { kind: "retry", failure: verdict.reason, error };
+      return { kind: "retry", failure: verdict.reason, error, tried };
     }
     if (verdict.gone) {
       await disabled.disable(targetId, verdict.reason);
@@ -152,12 +168,13 @@ export function deliveryPipeline(deps: PipelineDeps) {
         "target disabled; `ticket-relay targets enable` it",
       );
     }
-    return deadLetter(job, verdict.reason);
+    return deadLetter(job, verdict.reason, tried);
   }
 
-  /** Acts on a try's outcome: its log line, its metric, and what BullMQ is told. */
+  /** Acts on a try's outcome: its log line, its metric, its step in the history, and what BullMQ is told. */
   function settle(job: Job<DeliveryJob>, outcome: DeliveryOutcome): DeliveryReceipt {
     const { event, targetId, route } = job.data;
+    deps.history?.settled(job, outcome);
     const logger = deliveryLogger(deps.logger, job.data);
     const deliveryId = job.id ?? "";
     const attempt = triesIncludingThis(job);

@@ -2,7 +2,7 @@ import { Worker } from "bullmq";
 import type { Config } from "../../config/schema.js";
 import { type Logger, throttledWarning } from "../../log.js";
 import type { DeliveryRecorder } from "../../metrics/relay-metrics.js";
-import { createWorkerConnection } from "../../redis/connections.js";
+import { createWorkerConnection, type RedisClient } from "../../redis/connections.js";
 import type { RelayParts } from "../../relay-parts.js";
 import type { DeliveryReceipt } from "../../targets/target.js";
 import { DisabledTargets } from "../disabled-targets.js";
@@ -12,7 +12,7 @@ import { openDeliveryQueue, relayKeys } from "../queues.js";
 import { deliveryPolicyFor, nextRetryDelay, retryPolicyFor } from "../retry.js";
 import { closeWorker, hasTryLeft, triesIncludingThis, workerSettings } from "../worker-settings.js";
 import { ConversationStates } from "./conversation-state.js";
-import { deliveryLogger, deliveryPipeline } from "./delivery-pipeline.js";
+import { deliveryLogger, deliveryPipeline, type OutcomeHistory } from "./delivery-pipeline.js";
 import { DeliverySlots } from "./delivery-slots.js";
 import { DeliveryTurns } from "./delivery-turn.js";
 import { DigestWindows } from "./digest-windows.js";
@@ -35,6 +35,8 @@ export function startDeliveryWorker(deps: {
   parts: () => RelayParts;
   logger: Logger;
   metrics: DeliveryRecorder;
+  /** The history's steps of each delivery, written through the connection given (history/). */
+  history?: (redis: RedisClient) => OutcomeHistory;
 }): {
   close(): Promise<void>;
 } {
@@ -51,6 +53,7 @@ export function startDeliveryWorker(deps: {
     (targetId) => slotSettingsOf(parts().config.targets[targetId], config.workers.lockDuration),
     config.workers.lockDuration,
   );
+  const history = deps.history?.(redis);
   const deliverOnce = deliveryPipeline({
     target: (targetId) => parts().targets.get(targetId),
     templates: () => parts().templates,
@@ -78,6 +81,7 @@ export function startDeliveryWorker(deps: {
     }),
     logger,
     metrics: deps.metrics,
+    history,
   });
   // The delay the backoff strategy chose for a job's next try, read back by the "will retry"
   // line: the delay has jitter, so computing it a second time would log a different one.
@@ -106,6 +110,7 @@ export function startDeliveryWorker(deps: {
     plannedRetries.delete(job.id ?? "");
     // A dead letter was reported by the pipeline; only a try that will be retried is left.
     if (retryInMs === undefined) return;
+    history?.retrying(job, retryInMs);
     deliveryLogger(logger, job.data).warn(
       {
         deliveryId: job.id,

@@ -1,4 +1,5 @@
 import type { Job } from "bullmq";
+import type { Answer, Where } from "../../targets/target.js";
 import type { DeliveryJob } from "../jobs.js";
 
 /**
@@ -8,7 +9,7 @@ import type { DeliveryJob } from "../jobs.js";
  */
 export type DeliveryOutcome =
   /** The target took it; `detail` is what it said (a Slack ts, a Message-ID, an HTTP status). */
-  | { kind: "sent"; detail: string }
+  | { kind: "sent"; detail: string; where?: Where; tried: Tried }
   /** A run of the job before this one was taken by the target already (its worker died after). */
   | { kind: "alreadySent"; detail: string }
   /** Parked in the delayed set until `until` (ms) at the latest, using none of its tries. */
@@ -18,9 +19,18 @@ export type DeliveryOutcome =
   /** Not sent, on purpose: a late event its target drops, or a mute that drops. */
   | { kind: "dropped"; by: "stale" | "mute"; why: string; details?: Record<string, string> }
   /** Failed, and worth another try: BullMQ schedules it with the target's retry policy. */
-  | { kind: "retry"; failure: string; error: unknown }
-  /** Failed for good: kept as a dead letter, and sent to `fallback` when the target has one. */
-  | { kind: "deadLetter"; failure: string; fallback?: string };
+  | { kind: "retry"; failure: string; error: unknown; tried: Tried }
+  /**
+   * Failed for good: kept as a dead letter, and sent to `fallback` when the target has one;
+   * `tried` when a try of the target failed, not when it was given up before one.
+   */
+  | { kind: "deadLetter"; failure: string; fallback?: string; tried?: Tried };
+
+/** One try of the target: how long it took, and what the far side answered a failure. */
+export interface Tried {
+  ms: number;
+  answer?: Answer;
+}
 
 /** Why and until when a delivery is held. */
 export interface Held {

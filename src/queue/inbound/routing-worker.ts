@@ -2,14 +2,14 @@ import { type Job, Worker } from "bullmq";
 import type { Config } from "../../config/schema.js";
 import { type Logger, throttledWarning } from "../../log.js";
 import type { EventRecorder } from "../../metrics/relay-metrics.js";
-import { createWorkerConnection } from "../../redis/connections.js";
+import { createWorkerConnection, type RedisClient } from "../../redis/connections.js";
 import type { RelayParts } from "../../relay-parts.js";
 import { type InboundJob, inboundQueueName } from "../jobs.js";
 import { openDeliveryQueue, openInboundQueue, relayKeys } from "../queues.js";
 import { nextInboundRetryDelay } from "../retry.js";
 import { closeWorker, hasTryLeft, refuseTryBeyondAttempts, workerSettings } from "../worker-settings.js";
 import { StreamRouting } from "./stream-routing.js";
-import { WebhookRouting } from "./webhook-routing.js";
+import { type RoutingHistory, WebhookRouting } from "./webhook-routing.js";
 import { WebhookStreamConsumer } from "./webhook-stream-consumer.js";
 
 /**
@@ -26,6 +26,8 @@ export function startRoutingWorker(deps: {
   parts: () => RelayParts;
   logger: Logger;
   metrics: EventRecorder;
+  /** The history's record of each routed webhook, written through the connection given (history/). */
+  history?: (redis: RedisClient) => RoutingHistory;
 }): { close(): Promise<void> } {
   const { config } = deps;
   const logger = deps.logger.child({ component: "routing" });
@@ -39,7 +41,16 @@ export function startRoutingWorker(deps: {
   deliveries.on("error", throttledWarning(logger, "delivery queue error"));
   const inbound = openInboundQueue(config.redis.prefix, redis);
   inbound.on("error", throttledWarning(logger, "inbound queue error"));
-  const routing = new WebhookRouting({ parts: deps.parts, redis, keys, deliveries, logger, metrics: deps.metrics });
+  const history = deps.history?.(redis);
+  const routing = new WebhookRouting({
+    parts: deps.parts,
+    redis,
+    keys,
+    deliveries,
+    logger,
+    metrics: deps.metrics,
+    history,
+  });
 
   const streamRouting = new StreamRouting({
     stream: new WebhookStreamConsumer(redis, keys),

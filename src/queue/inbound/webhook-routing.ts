@@ -1,11 +1,11 @@
 import { type Queue, UnrecoverableError } from "bullmq";
-import type { RelayEvent } from "../../events.js";
+import type { Receipt, RelayEvent } from "../../events.js";
 import type { Logger } from "../../log.js";
 import type { EventRecorder } from "../../metrics/relay-metrics.js";
 import type { RedisClient } from "../../redis/connections.js";
 import type { RelayParts } from "../../relay-parts.js";
 import { unmetKey } from "../../routing/explain.js";
-import type { Router } from "../../routing/router.js";
+import { deliveriesOf, type RouteDecision } from "../../routing/router.js";
 import { BatchedAdd } from "../batched-add.js";
 import { TicketOrder } from "../delivery/ticket-order.js";
 import { type DeliveryJob, deliveryJobOptions, type InboundJob } from "../jobs.js";
@@ -13,6 +13,22 @@ import type { RelayKeys } from "../queues.js";
 import { deliveryPolicyFor } from "../retry.js";
 
 const maxReportedUnknownTypes = 1000;
+
+/** Where a routed webhook is recorded, for `ticket-relay events` (history/routing-history.ts). */
+export interface RoutingHistory {
+  routed(webhook: RoutedWebhook): void;
+}
+
+/** A webhook as routing left it: its events, each route's decision on each, the deliveries queued. */
+export interface RoutedWebhook {
+  receipt: Receipt;
+  events: readonly RelayEvent[];
+  /** Per event, what each route made of it. */
+  decisions: readonly (readonly RouteDecision[])[];
+  deliveries: readonly { id: string; target: string; route: string; event: number; behind: boolean }[];
+  /** The webhook's JSON, made only if it is kept. */
+  body: () => string;
+}
 
 /**
  * Routes one stored webhook: normalizes it into events and queues one delivery job per
@@ -39,6 +55,8 @@ export class WebhookRouting {
       deliveries: Queue<DeliveryJob>;
       logger: Logger;
       metrics: EventRecorder;
+      /** Where each webhook's record is written (history/), when the history is on. */
+      history?: RoutingHistory;
     },
   ) {
     this.#adds = new BatchedAdd(deps.deliveries);
@@ -54,14 +72,22 @@ export class WebhookRouting {
 
     const events = source.normalize(payload, receipt);
     for (const event of events) this.#reportIfUnknown(event);
-    const jobs = events.flatMap((event) => {
-      const routed = router.match(event);
-      if (routed.length === 0) this.#reportUnrouted(event, router);
-      return routed.map(({ targetId, route }) => ({
-        name: targetId,
-        data: { event, targetId, route },
-        opts: deliveryJobOptions(event.id, targetId, deliveryPolicyFor(config, targetId)),
-      }));
+    const { history } = this.deps;
+    // With a history, every route's decision is kept: asked for once, the deliveries read from it.
+    const decisions = history ? events.map((event) => router.decide(event)) : [];
+    const eventOf: number[] = [];
+    const jobs = events.flatMap((event, index) => {
+      const decided = decisions[index];
+      const routed = decided ? deliveriesOf(decided) : router.match(event);
+      if (routed.length === 0) this.#reportUnrouted(event, decided ?? router.decide(event));
+      return routed.map(({ targetId, route }) => {
+        eventOf.push(index);
+        return {
+          name: targetId,
+          data: { event, targetId, route },
+          opts: deliveryJobOptions(event.id, targetId, deliveryPolicyFor(config, targetId)),
+        };
+      });
     });
     // Placed before the add: a delivery behind an earlier one of its ticket is added parked
     // (delayed) until that one wakes it, so a ticket's backlog costs the workers nothing while
@@ -70,6 +96,20 @@ export class WebhookRouting {
     const toAdd = jobs.map((job, index) => {
       const delay = parkedFor[index] ?? 0;
       return delay > 0 ? { ...job, opts: { ...job.opts, delay } } : job;
+    });
+    // Before the add, on the connection that adds: a delivery's first step finds its record.
+    history?.routed({
+      receipt,
+      events,
+      decisions,
+      deliveries: toAdd.map((job, index) => ({
+        id: job.opts.jobId ?? "",
+        target: job.data.targetId,
+        route: job.data.route,
+        event: eventOf[index] ?? -1,
+        behind: Boolean(job.opts.delay),
+      })),
+      body: () => JSON.stringify(payload),
     });
     await this.#adds.addAll(toAdd);
     await this.#order.wakeIfTheirTurn(toAdd.filter((job) => job.opts.delay));
@@ -81,13 +121,13 @@ export class WebhookRouting {
 
   /**
    * One info line per event no route took, naming for each route the key it failed on
-   * (`previousStatus`, `activeDuring`, `mutedDuring`); `ticket-relay route --event` says the
-   * rest in words. The decisions are asked for here only: `match` stays the hot path, and
-   * walking the routes again costs about what matching did.
+   * (`previousStatus`, `activeDuring`, `mutedDuring`); `ticket-relay events show` and
+   * `route --event` say the rest in words. Without a history, the decisions are asked for here
+   * only: `match` stays the hot path, and walking the routes again costs about what matching did.
    */
-  #reportUnrouted(event: RelayEvent, router: Router): void {
+  #reportUnrouted(event: RelayEvent, decisions: readonly RouteDecision[]): void {
     const unmet: Record<string, string> = {};
-    for (const decision of router.decide(event)) {
+    for (const decision of decisions) {
       const key = unmetKey(decision);
       if (key !== undefined) unmet[decision.route] = key;
     }

@@ -31,17 +31,31 @@ export interface StoredWebhook {
  * tick of the event loop. A webhook with a duplicate key is stored only if the key is new; the
  * key and the entry are written together, so a write that lands after ingest stopped waiting
  * still makes the sender's retry a duplicate.
+ * A duplicate is counted on the original's history record, when the history is on and keeps
+ * it (history/): a step appended to the record's list, and the record put in the `duplicate`
+ * index. Those keys share the stream's prefix, so on a Cluster they are in its slot.
  * KEYS: the stream, then the seen key of each webhook that has one, in order.
- * ARGV: per webhook, its key's lifetime in ms ("" for none), receipt id and entry.
+ * ARGV: the history's record key prefix ("" when it is off), its `duplicate` index, its index
+ * list, the time (ms) and the most elements a record keeps; then per webhook, its key's
+ * lifetime in ms ("" for none), receipt id and entry.
  * Returns 1 (stored) or 0 (a duplicate) per webhook.
  */
 const storeWebhooks = new RedisScript(`
 local stream, nextKey, stored = KEYS[1], 2, {}
-for i = 1, #ARGV, 3 do
+local records, duplicates, indexes, now, maxElements = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+for i = 6, #ARGV, 3 do
   local ttl, receiptId, entry = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local new = true
   if ttl ~= "" then
     new = redis.call("SET", KEYS[nextKey], receiptId, "NX", "PX", ttl)
+    if not new and records ~= "" then
+      local original = redis.call("GET", KEYS[nextKey])
+      if original and redis.call("RPUSHX", records .. original, '{"at":' .. now .. ',"kind":"duplicate"}') > 0 then
+        redis.call("LTRIM", records .. original, 0, maxElements - 1)
+        redis.call("ZADD", duplicates, "NX", now, original)
+        redis.call("SADD", indexes, duplicates)
+      end
+    end
     nextKey = nextKey + 1
   end
   if new then
@@ -52,6 +66,14 @@ for i = 1, #ARGV, 3 do
   end
 end
 return stored`);
+
+/** The history's keys a duplicate is counted in: record key prefix, `duplicate` index, index list. */
+export interface DuplicateCount {
+  records: string;
+  index: string;
+  indexes: string;
+  maxElements: number;
+}
 
 /** Most bytes of webhooks in one script call: bounds how long one call holds Redis. */
 const maxBytesPerStore = 1024 * 1024;
@@ -68,12 +90,23 @@ export class WebhookStream {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: RelayKeys,
+    /** Where a duplicate is counted on its original, when the history is on (history/history-keys.ts). */
+    private readonly duplicatesOn?: DuplicateCount,
   ) {}
 
   readonly #stores = new SameTickBatch<{ toStore: WebhookToStore; entry: string }, "stored" | "duplicate">(
     async (items) => {
       const keys = [this.keys.webhooks];
-      const args: string[] = [];
+      const { duplicatesOn } = this;
+      const args = duplicatesOn
+        ? [
+            duplicatesOn.records,
+            duplicatesOn.index,
+            duplicatesOn.indexes,
+            String(Date.now()),
+            String(duplicatesOn.maxElements),
+          ]
+        : ["", "", "", "0", "0"];
       for (const { toStore, entry } of items) {
         const { deduplication, receipt } = toStore;
         if (deduplication) keys.push(this.keys.webhookSeen(deduplication.id));

@@ -1,0 +1,156 @@
+import type { ChainableCommander } from "ioredis";
+import type { HistoryConfig } from "../config/history-schema.js";
+import type { Logger } from "../log.js";
+import { SameTickBatch } from "../queue/same-tick-batch.js";
+import type { RedisClient } from "../redis/connector.js";
+import type { Facet, HistoryKeys } from "./history-keys.js";
+import { type DeliveryStep, outcomesOf, type RefusedRequest, type Step, type WebhookRecord } from "./records.js";
+import { HistoryRetention, indexesOf } from "./retention.js";
+
+/** A delivery's steps past this many are not kept: a record stays small whatever befalls it. */
+export const maxStepsPerWebhook = 200;
+/** The field of a webhook's body key that holds its whole body (`history.bodies: all`); the others are event ids. */
+export const bodyField = "webhook";
+/** Steps kept in a record's list: its first element is the webhook. */
+const maxElements = maxStepsPerWebhook + 1;
+
+/** One write of the history, added to the pipeline of its tick. */
+type Write = (pipeline: ChainableCommander) => void;
+
+/**
+ * Writes the history (history/records.ts): a record when a webhook is routed, a step for each
+ * thing that happens to its deliveries, a line for each refused request. Writes made in one tick
+ * of the event loop go in one pipeline, as sent marks do (queue/same-tick-batch.ts). Recording
+ * is best-effort: a write that fails is left out, never retried and never in a delivery's way,
+ * and while Redis is near `maxmemory` nothing is written (history/memory-guard.ts).
+ */
+export class HistoryRecorder {
+  readonly retention: HistoryRetention;
+  readonly #registered = new Set<string>();
+  /** Records and steps left out while recording was paused. */
+  skipped = 0;
+  readonly #writes = new SameTickBatch<Write, void>(
+    async (writes) => {
+      const pipeline = this.redis.pipeline();
+      for (const write of writes) write(pipeline);
+      // One count per batch tells whether the oldest records must go.
+      pipeline.zcard(this.keys.webhooks);
+      const results = await pipeline.exec();
+      const count = Number(results?.at(-1)?.[1] ?? 0);
+      if (count > this.settings.maxWebhooks) void this.retention.trimSoon().catch(() => undefined);
+      return writes.map(() => undefined);
+    },
+    { maxWeight: 500 },
+  );
+  readonly #failed: (error: Error) => void;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: HistoryKeys,
+    private readonly settings: Pick<HistoryConfig, "maxAge" | "maxWebhooks" | "refused" | "bodies">,
+    logger: Logger,
+    /** Whether to write now: not while Redis is near `maxmemory` (history/memory-guard.ts). */
+    private readonly now: { readonly paused: boolean },
+  ) {
+    this.retention = new HistoryRetention(redis, keys, settings);
+    let lastWarned = Number.NEGATIVE_INFINITY;
+    this.#failed = (error) => {
+      if (Date.now() - lastWarned < 60_000) return;
+      lastWarned = Date.now();
+      logger.warn({ err: error }, "history not recorded (Redis); deliveries go on");
+    };
+  }
+
+  /**
+   * A routed webhook's record, with its indexes. `body` is the webhook's JSON, kept with
+   * `history.bodies: all`. Written before its deliveries are queued, on the connection that
+   * queues them, so that a delivery's first step always finds its record.
+   */
+  routed(record: WebhookRecord, body?: () => string): void {
+    const receivedMs = Date.parse(record.receivedAt);
+    const { maxAge } = this.settings;
+    void this.#write((pipeline) => {
+      const key = this.keys.webhook(record.id);
+      pipeline.rpush(key, JSON.stringify(record));
+      pipeline.pexpire(key, maxAge);
+      pipeline.zadd(this.keys.webhooks, receivedMs, record.id);
+      for (const index of indexesOf(this.keys, record)) {
+        pipeline.zadd(index, receivedMs, record.id);
+        if (index.startsWith(this.keys.ticket(""))) pipeline.pexpire(index, maxAge);
+        else this.#register(pipeline, index);
+      }
+      if (record.deliveries.length === 0) this.#index(pipeline, "outcome", "no-route", record.id, receivedMs);
+      if (body && this.settings.bodies === "all") {
+        pipeline.hset(this.keys.body(record.id), bodyField, body());
+        pipeline.pexpire(this.keys.body(record.id), maxAge);
+      }
+    });
+  }
+
+  /**
+   * One step of one delivery, added to its webhook's record if the record is still kept. With
+   * `history.bodies: failures`, a failed try keeps its event (`event`: its id and JSON).
+   */
+  step(
+    receiptId: string,
+    receivedAt: string,
+    step: Step & { d: string },
+    event?: { id: string; json: () => string },
+  ): Promise<void> {
+    const receivedMs = Date.parse(receivedAt);
+    return this.#write((pipeline) => {
+      const key = this.keys.webhook(receiptId);
+      pipeline.rpushx(key, JSON.stringify(step));
+      pipeline.ltrim(key, 0, maxElements - 1);
+      for (const outcome of outcomesOf(step as DeliveryStep)) {
+        this.#index(pipeline, "outcome", outcome, receiptId, receivedMs);
+      }
+      // A failed event, kept once (`history.bodies: failures`) for as long as its record.
+      if (event && step.kind === "failed" && this.settings.bodies === "failures") {
+        const bodyKey = this.keys.body(receiptId);
+        pipeline.hsetnx(bodyKey, event.id, event.json());
+        pipeline.pexpire(bodyKey, Math.max(1, receivedMs + this.settings.maxAge - Date.now()));
+      }
+    });
+  }
+
+  /** A refused request, in its source's capped list. */
+  refused(request: RefusedRequest): void {
+    if (this.settings.refused === 0) return;
+    void this.#write((pipeline) => {
+      const key = this.keys.refused(request.source);
+      pipeline.lpush(key, JSON.stringify(request));
+      pipeline.ltrim(key, 0, this.settings.refused - 1);
+      pipeline.pexpire(key, this.settings.maxAge);
+    });
+  }
+
+  /** Resolves once written, or left out: it never rejects. */
+  #write(write: Write): Promise<void> {
+    if (this.now.paused) {
+      this.skipped += 1;
+      return Promise.resolve();
+    }
+    return this.#writes.call(write).catch(this.#failed);
+  }
+
+  /** Adds to a `by` index; a duplicate's webhook keeps the score it has (`NaN`: only if new). */
+  #index(pipeline: ChainableCommander, facet: Facet, value: string, receiptId: string, score: number): void {
+    const key = this.keys.by(facet, value);
+    if (Number.isNaN(score)) {
+      // ZADD needs a score: the record's own time, read from the main index, is not at hand here.
+      pipeline.zadd(key, "NX", Date.now(), receiptId);
+    } else {
+      pipeline.zadd(key, score, receiptId);
+    }
+    this.#register(pipeline, key);
+  }
+
+  /** Names an index once per process in the list the sweep by age walks. */
+  #register(pipeline: ChainableCommander, key: string): void {
+    if (this.#registered.has(key)) return;
+    if (this.#registered.size > 10_000) this.#registered.clear();
+    this.#registered.add(key);
+    pipeline.sadd(this.keys.indexes, key);
+  }
+}
