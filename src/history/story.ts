@@ -39,7 +39,8 @@ export function storyOf(elements: readonly string[]): WebhookStory | undefined {
   if (!webhook?.id) return undefined;
   const deliveries = new Map<string, DeliveryStory>();
   for (const delivery of webhook.deliveries) {
-    deliveries.set(delivery.id, { ...delivery, state: "queued", steps: [] });
+    // Queued parked behind an earlier delivery of its ticket: held by the ticket's order.
+    deliveries.set(delivery.id, { ...delivery, state: delivery.behind ? "held" : "queued", steps: [] });
   }
   let duplicates = 0;
   for (const element of rest) {

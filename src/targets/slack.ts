@@ -107,6 +107,8 @@ export function createSlackTarget(id: string, config: SlackTargetConfig): Target
   };
 }
 
+/** How long a message waits for the workspace's URL, the first time it is asked for. */
+const askForAtMostMs = 2000;
 /** A workspace's URL is asked for again after this long when Slack could not say it. */
 const askAgainAfterMs = 10 * 60_000;
 
@@ -124,7 +126,8 @@ class SlackPermalinks {
   async add(receipt: DeliveryReceipt): Promise<DeliveryReceipt> {
     const slack = receipt.where?.slack;
     if (!slack) return receipt;
-    const workspace = await this.#workspaceUrl();
+    // The first message waits for the answer briefly at most: a link is not worth a late delivery.
+    const workspace = await Promise.race([this.#workspaceUrl(), later(askForAtMostMs)]);
     if (!workspace) return receipt;
     const link = new URL(`archives/${slack.channel}/p${slack.ts.replace(".", "")}`, workspace);
     if (slack.threadTs) {
@@ -150,6 +153,10 @@ class SlackPermalinks {
   }
 }
 const failed: Promise<undefined> = Promise.resolve(undefined);
+
+function later(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+}
 
 /** Slack's error, as the queue understands it: retry (when), or give up. */
 export function classifySlackError(error: unknown): Error {
