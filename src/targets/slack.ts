@@ -118,7 +118,9 @@ const askAgainAfterMs = 10 * 60_000;
  * failure, at most every ten minutes). Without it, a message is named by channel and ts only.
  */
 class SlackPermalinks {
-  #workspace: Promise<string | undefined> | undefined;
+  /** The workspace's URL once Slack said it; `null` when it could not, asked again after a while. */
+  #url: string | null | undefined;
+  #asking: Promise<void> | undefined;
   #askedAt = 0;
 
   constructor(private readonly client: WebClient) {}
@@ -126,8 +128,7 @@ class SlackPermalinks {
   async add(receipt: DeliveryReceipt): Promise<DeliveryReceipt> {
     const slack = receipt.where?.slack;
     if (!slack) return receipt;
-    // The first message waits for the answer briefly at most: a link is not worth a late delivery.
-    const workspace = await Promise.race([this.#workspaceUrl(), later(askForAtMostMs)]);
+    const workspace = await this.#workspaceUrl();
     if (!workspace) return receipt;
     const link = new URL(`archives/${slack.channel}/p${slack.ts.replace(".", "")}`, workspace);
     if (slack.threadTs) {
@@ -137,25 +138,30 @@ class SlackPermalinks {
     return { ...receipt, where: { ...receipt.where, slack: { ...slack, permalink: link.href } } };
   }
 
-  #workspaceUrl(): Promise<string | undefined> {
-    if (!this.#workspace || (Date.now() - this.#askedAt > askAgainAfterMs && this.#workspace === failed)) {
+  async #workspaceUrl(): Promise<string | undefined> {
+    if (typeof this.#url === "string") return this.#url;
+    if (!this.#asking && (this.#url === undefined || Date.now() - this.#askedAt > askAgainAfterMs)) {
       this.#askedAt = Date.now();
-      const asking = this.client.auth.test().then(
-        ({ url }) => (url && URL.canParse(url) ? url : undefined),
-        () => undefined,
+      this.#asking = this.client.auth.test().then(
+        ({ url }) => {
+          this.#url = url && URL.canParse(url) ? url : null;
+        },
+        () => {
+          this.#url = null;
+        },
       );
-      this.#workspace = asking;
-      void asking.then((url) => {
-        if (url === undefined && this.#workspace === asking) this.#workspace = failed;
+      void this.#asking.finally(() => {
+        this.#asking = undefined;
       });
     }
-    return this.#workspace;
+    // A message waits for the answer briefly at most: a link is not worth a late delivery.
+    if (this.#asking) await Promise.race([this.#asking, later(askForAtMostMs)]);
+    return this.#url ?? undefined;
   }
 }
-const failed: Promise<undefined> = Promise.resolve(undefined);
 
-function later(ms: number): Promise<undefined> {
-  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+function later(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** Slack's error, as the queue understands it: retry (when), or give up. */
