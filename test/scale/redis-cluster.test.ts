@@ -1,5 +1,7 @@
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { historyKeys } from "../../src/history/history-keys.js";
+import { HistoryReader } from "../../src/history/history-reader.js";
 import { type HttpSink, startHttpSink } from "../support/http-sink.js";
 import { type RelayProcess, startRelayProcess } from "../support/relay-process.js";
 import { type SlackApiServer, startSlackApi } from "../support/slack-api.js";
@@ -97,6 +99,20 @@ describe("on a three-master Redis Cluster", () => {
       const keys = (await Promise.all(client.nodes("master").map((node) => node.keys("*")))).flat();
       expect(keys.length).toBeGreaterThan(0);
       expect(keys.filter((key) => !key.startsWith("{scale}:"))).toEqual([]);
+
+      // The history, written in pipelines through the Cluster: every webhook, each delivered.
+      const reader = new HistoryReader(client, historyKeys("{scale}"));
+      await waitFor(
+        async () => {
+          const { webhooks } = await reader.list({ limit: 1000 });
+          const delivered = webhooks.filter((story) => story.deliveries.every((d) => d.state === "delivered"));
+          return delivered.length === bodies.length || undefined;
+        },
+        { what: `the history of all ${bodies.length} webhooks, delivered` },
+      );
+      const timeline = await reader.ticket(String(slackTickets[0]));
+      expect(timeline.webhooks).toHaveLength(4);
+      expect(timeline.slackThread).toMatch(/^https:\/\/relay-test\.slack\.com\/archives\//);
     } finally {
       client.disconnect();
     }
