@@ -1,4 +1,4 @@
-import { Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
 import type { HistoryStats } from "../history/history.js";
 
 /**
@@ -26,9 +26,14 @@ export function registerHistoryGauges(registry: Registry, stats: () => HistorySt
     "1 while history recording is paused because Redis is near maxmemory; deliveries go on.",
     (now) => (now.paused ? 1 : 0),
   );
-  gauge(
-    "ticket_relay_history_skipped",
-    "Records and steps left out while recording was paused, since the process started.",
-    (now) => now.skipped,
-  );
+  new Counter({
+    name: "ticket_relay_history_skipped_total",
+    help: "History records and steps left out while recording was paused.",
+    registers: [registry],
+    collect() {
+      // Kept by the history itself; the counter shows its count as of now.
+      this.reset();
+      this.inc(stats().skipped);
+    },
+  });
 }
