@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config/schema.js";
 import { History } from "./history/history.js";
+import { historyTools } from "./history/history-tools.js";
 import { createHttpApp, type HttpAppDeps } from "./http/app.js";
 import { startOpsServer } from "./http/ops.js";
 import { listen } from "./http/server.js";
@@ -235,7 +236,12 @@ async function startIngest(
   const deadLetters = deliveries && new DeadLetters(deliveries, keys, config.targets);
   const mutes = deliveries && new Mutes(redis, keys, deliveries);
   const muteAdmin = mutes && { mutes, subjects: () => muteSubjects(parts().config) };
-  const admin = token && deadLetters ? { token, deadLetters, mutes: muteAdmin } : undefined;
+  // The history's admin routes (/admin/events …) call the same tools as the `events` commands.
+  const historyAdmin =
+    deliveries && deadLetters && config.history.enabled
+      ? historyTools({ redis, parts, deadLetters, deliveries, logger })
+      : undefined;
+  const admin = token && deadLetters ? { token, deadLetters, mutes: muteAdmin, history: historyAdmin } : undefined;
   // The queue dashboard (/admin/queues) reads both queues through the same connection.
   const inbound = token ? openInboundQueue(config.redis.prefix, redis) : undefined;
   inbound?.on("error", throttledWarning(logger, "inbound queue error (queue dashboard)"));

@@ -2,9 +2,11 @@ import type Router from "@koa/router";
 import type Koa from "koa";
 import { z } from "zod";
 import { durationPattern, parseDuration } from "../config/duration.js";
+import type { HistoryTools } from "../history/history-tools.js";
 import type { DeadLetters } from "../queue/dead-letters.js";
 import { isRedisUnavailable } from "../redis/connections.js";
 import { firstValue, secretsEqual } from "../sources/secure-compare.js";
+import { addHistoryRoutes } from "./admin-history.js";
 import { addMuteRoutes, type MuteAdminDeps } from "./admin-mutes.js";
 import { HttpError, parseJsonBody, readJsonBody } from "./body.js";
 
@@ -14,6 +16,8 @@ export interface AdminDeps {
   deadLetters: DeadLetters;
   /** `/admin/mutes` (http/admin-mutes.ts). */
   mutes?: MuteAdminDeps;
+  /** `/admin/events`, `/admin/tickets`, `/admin/refused` (http/admin-history.ts); absent while the history is off. */
+  history?: HistoryTools;
 }
 
 /** Milliseconds, or a duration such as "1h" as in the config. */
@@ -36,9 +40,14 @@ const purgeBody = z.union([
  * to Redis: `GET /admin/dlq`, `POST /admin/dlq/replay`, `DELETE /admin/dlq`. Each request
  * must carry `Authorization: Bearer <admin.token>`, checked before its body is read.
  */
-export function addAdminRoutes(router: Router, { token, deadLetters, mutes }: AdminDeps, bodyLimit: number): void {
+export function addAdminRoutes(
+  router: Router,
+  { token, deadLetters, mutes, history }: AdminDeps,
+  bodyLimit: number,
+): void {
   const authorized = bearerOnly(token);
   if (mutes) addMuteRoutes(router, authorized, mutes, bodyLimit, fromRedis);
+  addHistoryRoutes(router, authorized, history, bodyLimit, fromRedis);
 
   router.get("/admin/dlq", authorized, async (ctx) => {
     const since = firstValue(ctx.query.since);
