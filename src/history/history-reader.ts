@@ -1,3 +1,4 @@
+import type { ChainableCommander } from "ioredis";
 import type { RedisClient } from "../redis/connector.js";
 import type { HistoryKeys } from "./history-keys.js";
 import { bodyField } from "./recorder.js";
@@ -105,7 +106,7 @@ export class HistoryReader {
   async refused(sources: readonly string[], limit = 1000): Promise<RefusedRequest[]> {
     const reads = this.redis.pipeline();
     for (const source of sources) reads.lrange(this.keys.refused(source), 0, limit - 1);
-    const lists = ((await reads.exec()) ?? []).map(([, list]) => (Array.isArray(list) ? (list as string[]) : []));
+    const lists = (await answersOf(reads)).map((list) => (Array.isArray(list) ? (list as string[]) : []));
     return lists
       .flat()
       .map((line) => parseJson(line) as RefusedRequest)
@@ -130,8 +131,7 @@ export class HistoryReader {
     if (ids.length === 0) return [];
     const reads = this.redis.pipeline();
     for (const id of ids) reads.lrange(this.keys.webhook(id), 0, -1);
-    const lists = (await reads.exec()) ?? [];
-    return lists.map(([, list]) => (Array.isArray(list) ? storyOf(list as string[]) : undefined));
+    return (await answersOf(reads)).map((list) => (Array.isArray(list) ? storyOf(list as string[]) : undefined));
   }
 
   /** The index of the filter's most selective field; every webhook's when it names none. */
@@ -180,6 +180,13 @@ function slackThreadOf(webhooks: readonly WebhookStory[]): string | undefined {
     }
   }
   return undefined;
+}
+
+/** A pipeline's answers; the first command that failed (Redis gone mid-way) fails it all, as a lone command would. */
+async function answersOf(pipeline: ChainableCommander): Promise<unknown[]> {
+  const answers = (await pipeline.exec()) ?? [];
+  for (const [error] of answers) if (error) throw error;
+  return answers.map(([, answer]) => answer);
 }
 
 function pairs(flat: string[]): { id: string; score: number }[] {

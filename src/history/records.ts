@@ -77,8 +77,11 @@ export type DeliveryStep =
   | { kind: "retrying"; next: number }
   /** Gave up: kept as a dead letter, and sent to `fallback` when there is one. */
   | { kind: "dead"; failure: string; fallback?: string }
-  /** Queued again by hand: `events replay`, `dlq replay` or the admin API. */
-  | { kind: "replayed"; from: string };
+  /**
+   * Queued again by hand (`from`: `events replay`, the admin API): a dead letter under its own
+   * id; anything else as a new delivery of the same event, `of` the delivery it repeats.
+   */
+  | { kind: "replayed"; from: string; of?: string };
 
 /** Where a delivery stands, after its latest step: what `--outcome` filters on. */
 export type DeliveryState = "queued" | "held" | "delivered" | "retrying" | "dead" | "dropped";

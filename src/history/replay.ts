@@ -1,4 +1,4 @@
-import type { Queue } from "bullmq";
+import type { JobsOptions, Queue } from "bullmq";
 import type { RelayEvent } from "../events.js";
 import type { DeadLetters } from "../queue/dead-letters.js";
 import { type DeliveryJob, deliveryJobOptions } from "../queue/jobs.js";
@@ -80,37 +80,44 @@ export class Replays {
   /** Queues what `plan` found; answers how many were queued, and what could not be. */
   async replay(plan: ReplayPlan, from: string): Promise<{ replayed: number; cannot: ReplayPlan["cannot"] }> {
     const cannot = [...plan.cannot];
-    const dead = plan.replays.filter((replay) => replay.how === "dead letter");
-    let replayed = 0;
-    if (dead.length > 0) {
-      const done = await this.deps.deadLetters.replay({ ids: dead.map((replay) => replay.delivery) });
-      replayed += done.replayed;
-      for (const id of done.notFound) cannot.push({ receipt: "", delivery: id, why: "no longer a dead letter" });
-    }
-    const again = plan.replays.filter((replay) => replay.how !== "dead letter");
-    const jobs = [];
-    for (const replay of again) {
+    // A dead letter goes again under its own id; anything else as a new delivery of the event.
+    const stamp = Date.now().toString(36);
+    const queued = plan.replays.map((replay) => ({
+      ...replay,
+      as: replay.how === "dead letter" ? replay.delivery : `${replay.delivery}.r${stamp}`,
+    }));
+    const jobs: { name: string; data: DeliveryJob; opts: JobsOptions }[] = [];
+    for (const replay of queued.filter(({ how }) => how !== "dead letter")) {
       const event = await this.#eventOf(replay.receipt, replay.delivery);
-      if (!event) {
-        cannot.push({ receipt: replay.receipt, delivery: replay.delivery, why: "its event is no longer kept" });
-        continue;
-      }
-      jobs.push(this.#job(event, replay));
+      if (event) jobs.push(this.#job(event, replay));
+      else cannot.push({ receipt: replay.receipt, delivery: replay.delivery, why: "its event is no longer kept" });
     }
-    if (jobs.length > 0) await this.deps.deliveries.addBulk(jobs);
-    replayed += jobs.length;
+    const dead = queued.filter(({ how }) => how === "dead letter");
+    // Recorded before anything is queued: a fast worker's first step comes after it.
     await Promise.all(
-      plan.replays.map((replay) =>
+      [...dead, ...queued.filter(({ as }) => jobs.some((job) => job.opts.jobId === as))].map((replay) =>
         this.deps.recorder?.step(replay.receipt, replay.receivedAt, {
           at: Date.now(),
-          d: replay.delivery,
+          d: replay.as,
           target: replay.target,
           route: replay.route,
           kind: "replayed",
           from,
+          ...(replay.as !== replay.delivery && { of: replay.delivery }),
         }),
       ),
     );
+    let replayed = 0;
+    if (dead.length > 0) {
+      const done = await this.deps.deadLetters.replay({ ids: dead.map((replay) => replay.delivery) });
+      replayed += done.replayed;
+      for (const id of done.notFound) {
+        const receipt = dead.find((replay) => replay.delivery === id)?.receipt ?? "";
+        cannot.push({ receipt, delivery: id, why: "no longer a dead letter (replayed or purged meanwhile)" });
+      }
+    }
+    if (jobs.length > 0) await this.deps.deliveries.addBulk(jobs);
+    replayed += jobs.length;
     return { replayed, cannot };
   }
 
@@ -193,8 +200,8 @@ export class Replays {
   }
 
   /** A new delivery of the event: an id of its own, so the target takes it as new and nothing remembered skips it. */
-  #job(event: RelayEvent, replay: PlannedReplay) {
-    const jobId = `${replay.delivery}.r${Date.now().toString(36)}`;
+  #job(event: RelayEvent, replay: PlannedReplay & { as: string }) {
+    const jobId = replay.as;
     const options = deliveryJobOptions(event.id, replay.target, this.deps.policyFor(replay.target));
     return {
       name: replay.target,

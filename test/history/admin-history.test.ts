@@ -259,6 +259,8 @@ routes:
     try {
       for (const [method, path, body] of [
         ["GET", "/admin/events?outcome=dead"],
+        ["GET", "/admin/events/0193a4f2-0000-7000-8000-000000000000"],
+        ["GET", "/admin/refused"],
         ["GET", `/admin/tickets/${ticket}`],
         ["POST", "/admin/events/replay", { ticket: String(ticket) }],
         ["DELETE", `/admin/tickets/${ticket}`],
