@@ -5,6 +5,12 @@ import { dlqList } from "./commands/dlq/list.js";
 import { dlqPurge } from "./commands/dlq/purge.js";
 import { dlqReplay } from "./commands/dlq/replay.js";
 import { dlqShow } from "./commands/dlq/show.js";
+import { eventsForget } from "./commands/events/forget.js";
+import { events } from "./commands/events/list.js";
+import { eventsRefused } from "./commands/events/refused.js";
+import { eventsReplay } from "./commands/events/replay.js";
+import { eventsShow } from "./commands/events/show.js";
+import { eventsTail } from "./commands/events/tail.js";
 import { mute } from "./commands/mute.js";
 import { mutesList } from "./commands/mutes-list.js";
 import { reload } from "./commands/reload.js";
@@ -15,6 +21,7 @@ import { sonarRegister } from "./commands/sonar-register.js";
 import { targetsEnable } from "./commands/targets-enable.js";
 import { targetsList } from "./commands/targets-list.js";
 import { testRoutes } from "./commands/test-routes.js";
+import { ticket } from "./commands/ticket.js";
 import { tryCommand } from "./commands/try/try.js";
 import { unmute } from "./commands/unmute.js";
 import { usage } from "./commands/usage.js";
@@ -38,8 +45,18 @@ const commands: readonly Command[] = [
   mute,
   unmute,
   mutesList,
+  events,
+  eventsShow,
+  eventsTail,
+  eventsRefused,
+  eventsReplay,
+  eventsForget,
+  ticket,
 ];
-/** Words that start a command of two words (`dlq list`); alone, they name no command. */
+/**
+ * Words that start a command of two words (`dlq list`, `events show`). Alone, or before an
+ * option, such a word names a command only when one has that name (`events --outcome dead`).
+ */
 const groups = new Set(commands.flatMap((command) => (command.name.includes(" ") ? [command.name.split(" ")[0]] : [])));
 
 /** Thin on purpose: find the command, hand it its arguments, turn its outcome into an exit code. */

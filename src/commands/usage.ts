@@ -31,8 +31,20 @@ Commands:
                                                      hold (or drop) its deliveries for a while
   unmute (TARGET | ROUTE)                            lift a mute; what it held is sent now
   mutes [--json]                                     the mutes in force, until when and why
+  events [--ticket ID] [--source S] [--type T] [--target T] [--outcome O] [--since 1h] [--limit N]
+                                                     webhooks received, newest first, and what
+                                                     became of each delivery
+  events show RECEIPT_ID [--json]                    one webhook's whole story: each route's reason,
+                                                     every try, where it went
+  events tail [--json]                               follow new webhooks and their deliveries live
+  events refused [--source S] [--json]               requests refused (a wrong token …), newest first
+  events replay (--ticket ID | --target T | --outcome O | RECEIPT_ID...) [--since 1h] [--dry-run]
+                                                     send recorded deliveries again
+  events forget --ticket ID                          erase what the relay keeps of a ticket
+  ticket ID [--json]                                 a ticket's timeline: what arrived, where it
+                                                     went, and why anything did not
 
-Every command takes --help; dlq, targets and the mute commands work on the Redis that the
-config names.
+Every command takes --help; dlq, targets, the mute, events and ticket commands work on the
+Redis that the config names.
 The config file is --config, else $RELAY_CONFIG, else config/relay.yaml.
 Variables in a .env file in the working directory are loaded when not already set.`;
