@@ -14,6 +14,26 @@ export const bodyField = "webhook";
 /** Steps kept in a record's list: its first element is the webhook. */
 const maxElements = maxStepsPerWebhook + 1;
 
+/**
+ * Adds a step to a webhook's record, and the webhook to the outcome indexes the step puts it
+ * in, only while the record is kept: a step that comes after its record was trimmed (its
+ * delivery outlived `history.maxWebhooks`) or forgotten must leave no index entry behind.
+ * KEYS: the record, its body key, then each outcome index. ARGV: the step, the most elements a
+ * record keeps, the receipt id, its score in the indexes ("": the time now, if new there), the
+ * time now (ms), the id and JSON of a failed event to keep ("": none), the body key's lifetime.
+ */
+const addStep = `
+if redis.call("RPUSHX", KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call("LTRIM", KEYS[1], 0, tonumber(ARGV[2]) - 1)
+for i = 3, #KEYS do
+  if ARGV[4] == "" then redis.call("ZADD", KEYS[i], "NX", ARGV[5], ARGV[3]) else redis.call("ZADD", KEYS[i], ARGV[4], ARGV[3]) end
+end
+if ARGV[6] ~= "" then
+  redis.call("HSETNX", KEYS[2], ARGV[6], ARGV[7])
+  redis.call("PEXPIRE", KEYS[2], ARGV[8])
+end
+return 1`;
+
 /** One write of the history, added to the pipeline of its tick. */
 type Write = (pipeline: ChainableCommander) => void;
 
@@ -74,9 +94,16 @@ export class HistoryRecorder {
       pipeline.rpush(key, JSON.stringify(record));
       pipeline.pexpire(key, maxAge);
       pipeline.zadd(this.keys.webhooks, receivedMs, record.id);
+      // A ticket's index expires with its newest record; only `by` indexes are listed for the sweep.
+      const tickets = new Set(
+        record.events.flatMap(({ ticketId, conversationId }) => {
+          const conversation = ticketId ?? conversationId;
+          return conversation === undefined ? [] : [this.keys.ticket(conversation)];
+        }),
+      );
       for (const index of indexesOf(this.keys, record)) {
         pipeline.zadd(index, receivedMs, record.id);
-        if (index.startsWith(this.keys.ticket(""))) pipeline.pexpire(index, maxAge);
+        if (tickets.has(index)) pipeline.pexpire(index, maxAge);
         else this.#register(pipeline, index);
       }
       if (record.deliveries.length === 0) this.#index(pipeline, "outcome", "no-route", record.id, receivedMs);
@@ -99,18 +126,25 @@ export class HistoryRecorder {
   ): Promise<void> {
     const receivedMs = Date.parse(receivedAt);
     return this.#write((pipeline) => {
-      const key = this.keys.webhook(receiptId);
-      pipeline.rpushx(key, JSON.stringify(step));
-      pipeline.ltrim(key, 0, maxElements - 1);
-      for (const outcome of outcomesOf(step as DeliveryStep)) {
-        this.#index(pipeline, "outcome", outcome, receiptId, receivedMs);
-      }
+      const outcomeIndexes = outcomesOf(step as DeliveryStep).map((outcome) => this.keys.by("outcome", outcome));
+      for (const index of outcomeIndexes) this.#register(pipeline, index);
       // A failed event, kept once (`history.bodies: failures`) for as long as its record.
-      if (event && step.kind === "failed" && this.settings.bodies === "failures") {
-        const bodyKey = this.keys.body(receiptId);
-        pipeline.hsetnx(bodyKey, event.id, event.json());
-        pipeline.pexpire(bodyKey, Math.max(1, receivedMs + this.settings.maxAge - Date.now()));
-      }
+      const kept = event && step.kind === "failed" && this.settings.bodies === "failures" ? event : undefined;
+      const keys = [this.keys.webhook(receiptId), this.keys.body(receiptId), ...outcomeIndexes];
+      const now = Date.now();
+      const score = Number.isNaN(receivedMs) ? "" : String(receivedMs);
+      const bodyTtl = Math.max(1, receivedMs + this.settings.maxAge - now);
+      const args = [
+        JSON.stringify(step),
+        maxElements,
+        receiptId,
+        score,
+        now,
+        kept?.id ?? "",
+        kept?.json() ?? "",
+        bodyTtl,
+      ];
+      pipeline.eval(addStep, keys.length, ...keys, ...args);
     });
   }
 

@@ -42,9 +42,10 @@ export class HistoryRetention {
     const cutoff = now - this.settings.maxAge;
     let removed = 0;
     for (;;) {
-      const count = await this.redis.zcard(this.keys.webhooks);
-      const over = Math.min(perRound, Math.max(0, count - this.settings.maxWebhooks));
-      const oldest = over > 0 ? await this.redis.zrange(this.keys.webhooks, "0", String(over - 1)) : [];
+      // Those past the newest `maxWebhooks`, read in one call: a trim running beside this one (another
+      // recorder's, another process's) reads the same ones, so the two never remove more than the excess.
+      const { maxWebhooks } = this.settings;
+      const oldest = await this.redis.zrevrange(this.keys.webhooks, maxWebhooks, maxWebhooks + perRound - 1);
       const expired = await this.redis.zrangebyscore(this.keys.webhooks, "-inf", String(cutoff), "LIMIT", 0, perRound);
       const ids = [...new Set([...oldest, ...expired])];
       if (ids.length === 0) break;
