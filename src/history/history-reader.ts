@@ -57,23 +57,40 @@ export class HistoryReader {
     const limit = Math.min(1000, Math.max(1, filter.limit ?? defaultLimit));
     const index = await this.#smallestIndex(filter);
     const oldest = filter.since === undefined ? "-inf" : String(Date.now() - filter.since);
-    let cursor = parseCursor(filter.cursor);
     const found: WebhookStory[] = [];
     let scanned = 0;
-    for (;;) {
-      const max = cursor ? String(cursor.score) : "+inf";
-      const page = pairs(
-        await this.redis.zrevrangebyscore(index, max, oldest, "WITHSCORES", "LIMIT", 0, pageSize + (cursor ? 50 : 0)),
-      ).filter(({ id, score }) => !cursor || score < cursor.score || id < cursor.id);
-      if (page.length === 0) return { webhooks: found };
+    for await (const page of this.#pages(index, oldest, parseCursor(filter.cursor))) {
       const stories = await this.#stories(page.map(({ id }) => id));
       for (const [i, entry] of page.entries()) {
         scanned += 1;
-        cursor = entry;
         const story = stories[i];
         if (story && matches(story, filter)) found.push(story);
         if (found.length === limit || scanned >= maxScanned) return { webhooks: found, next: cursorOf(entry) };
       }
+    }
+    return { webhooks: found };
+  }
+
+  /**
+   * An index's entries from the newest down to `oldest`, after `cursor`, a page at a time. Entries
+   * of one ms sort by id, newest id first: those of the ms a page ends in are read whole before
+   * the next page, so however many share it, none is skipped or read twice.
+   */
+  async *#pages(index: string, oldest: string, cursor: Entry | undefined): AsyncGenerator<Entry[]> {
+    let after = cursor;
+    let max = after ? String(after.score) : "+inf";
+    for (;;) {
+      if (after) {
+        const { score, id } = after;
+        const rest = pairs(await this.redis.zrevrangebyscore(index, score, score, "WITHSCORES"));
+        const sameMs = rest.filter((entry) => entry.id < id);
+        if (sameMs.length > 0) yield sameMs;
+        max = `(${score}`;
+      }
+      const page = pairs(await this.redis.zrevrangebyscore(index, max, oldest, "WITHSCORES", "LIMIT", 0, pageSize));
+      if (page.length === 0) return;
+      yield page;
+      after = page.at(-1);
     }
   }
 
@@ -189,8 +206,14 @@ async function answersOf(pipeline: ChainableCommander): Promise<unknown[]> {
   return answers.map(([, answer]) => answer);
 }
 
-function pairs(flat: string[]): { id: string; score: number }[] {
-  const result: { id: string; score: number }[] = [];
+/** One index entry: a webhook's receipt id and the ms it was received. */
+interface Entry {
+  id: string;
+  score: number;
+}
+
+function pairs(flat: string[]): Entry[] {
+  const result: Entry[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) result.push({ id: flat[i] as string, score: Number(flat[i + 1]) });
   return result;
 }
