@@ -34,6 +34,10 @@ if ARGV[6] ~= "" then
 end
 return 1`;
 
+/** `addStep` as a command of the connection: ioredis sends its text once per connection, then its SHA1. */
+const addStepCommand = "ticketRelayHistoryAddStep";
+type WithAddStep = ChainableCommander & Record<typeof addStepCommand, (...args: (string | number)[]) => unknown>;
+
 /** One write of the history, added to the pipeline of its tick. */
 type Write = (pipeline: ChainableCommander) => void;
 
@@ -73,6 +77,7 @@ export class HistoryRecorder {
     private readonly now: { readonly paused: boolean },
   ) {
     this.retention = new HistoryRetention(redis, keys, settings);
+    if (!(addStepCommand in redis)) redis.defineCommand(addStepCommand, { lua: addStep });
     let lastWarned = Number.NEGATIVE_INFINITY;
     this.#failed = (error) => {
       if (Date.now() - lastWarned < 60_000) return;
@@ -144,7 +149,7 @@ export class HistoryRecorder {
         kept?.json() ?? "",
         bodyTtl,
       ];
-      pipeline.eval(addStep, keys.length, ...keys, ...args);
+      (pipeline as WithAddStep)[addStepCommand](keys.length, ...keys, ...args);
     });
   }
 
