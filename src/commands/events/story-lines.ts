@@ -109,9 +109,17 @@ export function outcomeWhy(delivery: DeliveryStory, types: TargetTypes, now = Da
       const after = tries === 0 ? "" : ` after ${tries === 1 ? "1 try" : `${tries} tries`}`;
       return `dead letter${after}: ${last.failure}${last.fallback ? `; sent to its fallback ${last.fallback}` : ""}`;
     }
-    case "delivered":
-      // The timeline has a screen's width: the message's link says channel and thread.
-      return `delivered on try ${last.try} in ${last.ms} ms: ${last.where ? whereText(last.where, "short") : last.detail}`;
+    case "delivered": {
+      // Tries that failed before it: why it came late. The link says channel and thread.
+      const run = delivery.steps.slice(delivery.steps.findLastIndex((step) => step.kind === "replayed") + 1);
+      const failed = run.flatMap((step) =>
+        step.kind === "failed"
+          ? [`try ${step.try}: ${step.answer ? answerText(step.answer, types(delivery.target)) : step.failure}`]
+          : [],
+      );
+      const before = failed.length > 0 ? ` (${failed.join("; ")})` : "";
+      return `delivered on try ${last.try}${before} in ${last.ms} ms: ${last.where ? whereText(last.where, "short") : last.detail}`;
+    }
     default:
       return stepText(last, delivery.target, types, now);
   }
