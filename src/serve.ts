@@ -45,6 +45,8 @@ export interface RunningRelay {
   reload(config: Config): { restartNeededFor: string[] };
   /** Counts a config file that could not be put in force (`ticket_relay_config_reloads_total`). */
   reloadRefused(): void;
+  /** The history's recording, when it is on: looks at Redis's memory now rather than in up to 5 s. */
+  history?: Pick<History, "lookAtMemory">;
   close(): Promise<void>;
 }
 
@@ -163,6 +165,7 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
   return {
     url,
     opsUrl,
+    history,
     reload(next) {
       const restartNeededFor = readAtStart.filter(
         (section) => JSON.stringify(next[section]) !== JSON.stringify(config[section]),

@@ -83,6 +83,7 @@ routes:
     await waitFor(async () => {
       const { used } = await readMemory(redis.client);
       await redis.client.config("SET", "maxmemory", String(Math.floor(used / (pauseAbove + 0.05))));
+      await relay.history?.lookAtMemory();
       return linesSaying(pausedLine).length > 0;
     }, nextLook);
     const [warning] = linesSaying(pausedLine);
@@ -102,6 +103,7 @@ routes:
 
     const { used } = await readMemory(redis.client);
     await redis.client.config("SET", "maxmemory", String(used * 10));
+    await relay.history?.lookAtMemory();
     await waitFor(() => linesSaying(resumedLine).length > 0, nextLook);
     expect((await scrape(`${relay.url}/metrics`)).value("ticket_relay_history_paused")).toBe(0);
     const after = await post();
