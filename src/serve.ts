@@ -3,21 +3,24 @@ import type { Config } from "./config/schema.js";
 import { History } from "./history/history.js";
 import { historyTools } from "./history/history-tools.js";
 import { createHttpApp, type HttpAppDeps } from "./http/app.js";
+import { consoleMiddleware } from "./http/console/console.js";
+import { consolePages } from "./http/console/pages/index.js";
 import { startOpsServer } from "./http/ops.js";
 import { listen } from "./http/server.js";
 import { type Logger, throttledWarning } from "./log.js";
 import { metricsEndpoint } from "./metrics/endpoint.js";
 import { registerHistoryGauges } from "./metrics/history-metrics.js";
 import { registerMuteGauge } from "./metrics/mute-metrics.js";
-import { createRelayMetrics } from "./metrics/relay-metrics.js";
+import { createRelayMetrics, type QueueSnapshot } from "./metrics/relay-metrics.js";
 import { DeadLetters } from "./queue/dead-letters.js";
 import { startDeliveryWorker } from "./queue/delivery/delivery-worker.js";
+import { DisabledTargets } from "./queue/disabled-targets.js";
 import { Intake } from "./queue/inbound/intake.js";
 import { startRoutingWorker } from "./queue/inbound/routing-worker.js";
 import { WebhookStream } from "./queue/inbound/webhook-stream.js";
 import { Mutes, muteSubjects } from "./queue/mutes.js";
 import { QueueDepths } from "./queue/queue-depths.js";
-import { openDeliveryQueue, openInboundQueue, relayKeys } from "./queue/queues.js";
+import { openDeliveryQueue, relayKeys } from "./queue/queues.js";
 import { createIngestConnection, redisAnswers } from "./redis/connections.js";
 import { RedisConnector } from "./redis/connector.js";
 import { buildParts, LiveParts, type RelayParts } from "./relay-parts.js";
@@ -53,7 +56,14 @@ export interface RunningRelay {
 /** Sections a running relay reads once, at start. */
 const readAtStart = ["server", "redis", "workers", "admin", "spool", "history"] as const;
 
-export async function startRelay(config: Config, options: { role?: Role; logger: Logger }): Promise<RunningRelay> {
+export async function startRelay(
+  config: Config,
+  options: {
+    role?: Role;
+    logger: Logger /** The config's file, for the console's config page. */;
+    configFile?: string;
+  },
+): Promise<RunningRelay> {
   const { logger } = options;
   const role = options.role ?? "all";
   const delivers = role === "all" || role === "worker";
@@ -131,13 +141,21 @@ export async function startRelay(config: Config, options: { role?: Role; logger:
 
   if (role === "all" || role === "ingest") {
     const scrapes = { webhooks: metrics.webhooks, endpoint };
-    const ingest = await startIngest(config, parts, () => stopping, logger, scrapes, history).catch(
-      async (error: Error) => {
-        // Whatever started already must not keep the process half-running.
-        await closeAll();
-        throw error;
-      },
-    );
+    const readQueues = () => queueDepths.read().catch(() => undefined);
+    const ingest = await startIngest(
+      config,
+      parts,
+      () => stopping,
+      logger,
+      scrapes,
+      history,
+      readQueues,
+      options,
+    ).catch(async (error: Error) => {
+      // Whatever started already must not keep the process half-running.
+      await closeAll();
+      throw error;
+    });
     url = ingest.url;
     spool = ingest.spool;
     closers.push(ingest.close);
@@ -197,6 +215,8 @@ async function startIngest(
   logger: Logger,
   metrics: HttpAppDeps["metrics"],
   history: History | undefined,
+  readQueues: () => Promise<QueueSnapshot | undefined>,
+  options: { configFile?: string },
 ) {
   const redis = createIngestConnection(config.redis);
   const where = new RedisConnector(config.redis).where;
@@ -245,11 +265,26 @@ async function startIngest(
       ? historyTools({ redis, parts, deadLetters, deliveries, logger })
       : undefined;
   const admin = token && deadLetters ? { token, deadLetters, mutes: muteAdmin, history: historyAdmin } : undefined;
-  // The queue dashboard (/admin/queues) reads both queues through the same connection.
-  const inbound = token ? openInboundQueue(config.redis.prefix, redis) : undefined;
-  inbound?.on("error", throttledWarning(logger, "inbound queue error (queue dashboard)"));
-  const dashboard = token && inbound && deliveries ? { token, queues: [inbound, deliveries] } : undefined;
   const { bodyLimit, maxEventsPerWebhook } = config.server;
+  // The console (/console) acts through the same parts as the admin API and the commands.
+  const console =
+    token && deadLetters && mutes
+      ? consoleMiddleware(
+          token,
+          {
+            history: historyAdmin,
+            deadLetters,
+            mutes,
+            disabledTargets: new DisabledTargets(redis, keys),
+            parts,
+            queues: readQueues,
+            configFile: options.configFile,
+            logger,
+            bodyLimit,
+          },
+          consolePages,
+        )
+      : undefined;
   const sources = () => parts().sources;
   const app = createHttpApp({
     sources,
@@ -258,14 +293,14 @@ async function startIngest(
     bodyLimit,
     maxEventsPerWebhook,
     admin,
-    dashboard,
+    console,
+    trustProxy: config.server.trustProxy,
     stopping,
     metrics,
     refused: refusals && ((request) => refusals.refused(request)),
   });
   const closeStores = async () => {
     await spool?.close();
-    await inbound?.close();
     await deliveries?.close();
     redis.disconnect();
   };

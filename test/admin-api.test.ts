@@ -85,7 +85,7 @@ routes:
     expect(relay.logs.join("")).not.toContain(token);
   });
 
-  it("is off, and answers 404 like any unknown path, without admin.token or with it empty", async () => {
+  it("is off, and answers 404 saying how to turn it on, without admin.token or with it empty", async () => {
     for (const [config, env] of [
       ["", {}],
       [`admin: { token: "\${RELAY_ADMIN_TOKEN:-}" }`, {}],
@@ -93,7 +93,7 @@ routes:
       await start(config, env);
       const response = await admin("GET", "/admin/dlq", { token: "" });
       expect(response.status).toBe(404);
-      expect(await response.json()).toEqual({ error: "not found" });
+      expect(((await response.json()) as { error: string }).error).toMatch(/^the admin API is off: set admin.token/);
       await relay.close();
     }
   });

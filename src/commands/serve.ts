@@ -46,7 +46,7 @@ Logs are JSON lines, or lines for people when stdout is a terminal or with --pre
     }
     let relay: RunningRelay;
     try {
-      relay = await startRelay(config, { role, logger });
+      relay = await startRelay(config, { role, logger, configFile: file });
     } catch (error) {
       await redis?.stop();
       if (!(error instanceof StartupError)) throw error;

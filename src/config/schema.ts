@@ -302,6 +302,12 @@ export const configSchema = z.strictObject({
       headersTimeout: duration.pipe(z.number().min(100, "must be at least 100ms")).default(10_000),
       /** A request (headers and body) not received in full after this long is answered 408 and cut. */
       requestTimeout: duration.pipe(z.number().min(100, "must be at least 100ms")).default(30_000),
+      /**
+       * Behind a TLS proxy that sets X-Forwarded-For and X-Forwarded-Proto: believe them, for the
+       * client addresses the history keeps and the console cookie's `Secure` flag. Off, anyone
+       * could claim any address by sending the header.
+       */
+      trustProxy: z.boolean().default(false),
     })
     // Node refuses to start a server whose header timeout outlasts its request timeout.
     .refine((server) => server.headersTimeout <= server.requestTimeout, {

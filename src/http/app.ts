@@ -12,7 +12,6 @@ import { closeWhenBodyUnread } from "./connection.js";
 import { answerErrors, answerNotFound } from "./error-answer.js";
 import { addHealthRoutes } from "./health.js";
 import { refuseOtherMethods } from "./methods.js";
-import { type DashboardDeps, queueDashboard } from "./queue-dashboard.js";
 import { newReceiptId } from "./receipt-id.js";
 import { recordRefusals } from "./refusals.js";
 import { measureWebhooks } from "./webhook-metrics.js";
@@ -31,8 +30,10 @@ export interface HttpAppDeps {
   admin?: AdminDeps;
   /** Counts webhooks and serves `GET /metrics` (metrics/). */
   metrics?: { webhooks: WebhookRecorder; endpoint: Koa.Middleware };
-  /** The queue dashboard (http/queue-dashboard.ts), when `admin.token` is set; without it, a 404. */
-  dashboard?: DashboardDeps;
+  /** The console (http/console/), when `admin.token` is set; without it, a 404 saying how to turn it on. */
+  console?: Koa.Middleware;
+  /** Believe X-Forwarded-For and X-Forwarded-Proto (`server.trustProxy`). */
+  trustProxy?: boolean;
   /** Keeps refused webhook requests in the history (http/refusals.ts), when it is on. */
   refused?: (request: RefusedRequest) => void;
 }
@@ -42,8 +43,9 @@ export interface HttpAppDeps {
  * holds it; everything else is a JSON error saying what is wrong.
  */
 export function createHttpApp(deps: HttpAppDeps): Koa {
-  const { sources, intake, logger, bodyLimit, maxEventsPerWebhook, admin, dashboard, stopping = () => false } = deps;
+  const { sources, intake, logger, bodyLimit, maxEventsPerWebhook, admin, stopping = () => false } = deps;
   const app = new Koa();
+  app.proxy = deps.trustProxy ?? false;
   const router = new Router();
 
   addHealthRoutes(router, { ready: () => intake.ping(), stopping, degraded: () => intake.degraded() });
@@ -101,6 +103,8 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
   });
 
   if (admin) addAdminRoutes(router, admin, bodyLimit);
+  // Where the queue dashboard was: the console shows what became of each webhook, and its dead letters.
+  if (deps.console) router.get(["/admin/queues", "/admin/queues/{*rest}"], (ctx) => ctx.redirect("/console"));
   if (deps.metrics) router.get("/metrics", deps.metrics.endpoint);
 
   app.use(closeWhenBodyUnread());
@@ -108,15 +112,23 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
   app.use(logRequests(logger));
   if (deps.refused) app.use(recordRefusals(deps.refused, (id) => sources().has(id)));
   app.use(answerErrors(logger));
+  app.use(deps.console ?? offWithoutToken("/console", "the console"));
+  if (!admin) app.use(offWithoutToken("/admin", "the admin API"));
   app.use(refuseOtherMethods(router));
-  if (dashboard) {
-    app.use(queueDashboard(dashboard));
-    // bull-board reports the errors it answered 500 for on the app: to the log, not to stderr.
-    app.on("error", (error: Error) => logger.warn({ err: error }, "queue dashboard error"));
-  }
   app.use(router.routes());
   app.use(answerNotFound());
   return app;
+}
+
+/** A path that exists only with `admin.token`: without it, a 404 that says how to turn it on. */
+function offWithoutToken(prefix: string, what: string): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.path !== prefix && !ctx.path.startsWith(`${prefix}/`)) return next();
+    throw new HttpError(
+      404,
+      `${what} is off: set admin.token in the config (token: "\${RELAY_ADMIN_TOKEN}", and RELAY_ADMIN_TOKEN in .env) and restart the relay`,
+    );
+  };
 }
 
 function findSource(sources: ReadonlyMap<string, Source>, id: string | undefined): Source {
