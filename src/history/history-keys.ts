@@ -30,6 +30,17 @@ export function historyKeys(prefix: string) {
     by: (facet: Facet, value: string) => `${base}:${facet}:${keyPart(value)}`,
     /** Set: every `by` index made, so that a sweep by age reaches those whose records expired. */
     indexes: `${base}:indexes`,
+    /**
+     * Hash with a TTL of a day and an hour: how many of one target's deliveries were delivered,
+     * failed a try, gave up, were held or dropped in the hour `atMs` is in.
+     */
+    targetHour: (targetId: string, atMs: number) =>
+      `${base}:stats:${keyPart(targetId)}:h:${Math.floor(atMs / 3_600_000) * 3_600_000}`,
+    /** The same per five minutes, kept an hour and five minutes: "the last hour" to the minute. */
+    targetFiveMinutes: (targetId: string, atMs: number) =>
+      `${base}:stats:${keyPart(targetId)}:m:${Math.floor(atMs / 300_000) * 300_000}`,
+    /** String with a TTL: one target's last failure, `{"at": ms, "failure": "…"}`. */
+    targetLastError: (targetId: string) => `${base}:stats:${keyPart(targetId)}:last-error`,
     /** List, newest first, capped at `history.refused`: the requests one source refused. */
     refused: (sourceId: string) => `${base}:refused:${keyPart(sourceId)}`,
   };

@@ -17,15 +17,27 @@ const maxElements = maxStepsPerWebhook + 1;
 /**
  * Adds a step to a webhook's record, and the webhook to the outcome indexes the step puts it
  * in, only while the record is kept: a step that comes after its record was trimmed (its
- * delivery outlived `history.maxWebhooks`) or forgotten must leave no index entry behind.
- * KEYS: the record, its body key, then each outcome index. ARGV: the step, the most elements a
- * record keeps, the receipt id, its score in the indexes ("": the time now, if new there), the
- * time now (ms), the id and JSON of a failed event to keep ("": none), the body key's lifetime.
+ * delivery outlived `history.maxWebhooks`) or forgotten must leave no index entry behind. The
+ * target's count for the hour is kept whatever became of the record: the console's overview
+ * reads those (history/target-stats.ts).
+ * KEYS: the record, its body key, the target's hour count, its last error, its five-minute
+ * count, then each outcome index. ARGV: the step, the most elements a record keeps, the receipt
+ * id, its score in the indexes ("": the time now, if new there), the time now (ms), the id and
+ * JSON of a failed event to keep ("": none), the body key's lifetime, the field of the counts
+ * to add to ("": none), the hour count's lifetime, the last error to keep ("": none) and its
+ * lifetime, the five-minute count's lifetime.
  */
 const addStep = `
+if ARGV[9] ~= "" then
+  redis.call("HINCRBY", KEYS[3], ARGV[9], 1)
+  redis.call("PEXPIRE", KEYS[3], ARGV[10])
+  redis.call("HINCRBY", KEYS[5], ARGV[9], 1)
+  redis.call("PEXPIRE", KEYS[5], ARGV[13])
+end
+if ARGV[11] ~= "" then redis.call("SET", KEYS[4], ARGV[11], "PX", ARGV[12]) end
 if redis.call("RPUSHX", KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call("LTRIM", KEYS[1], 0, tonumber(ARGV[2]) - 1)
-for i = 3, #KEYS do
+for i = 6, #KEYS do
   if ARGV[4] == "" then redis.call("ZADD", KEYS[i], "NX", ARGV[5], ARGV[3]) else redis.call("ZADD", KEYS[i], ARGV[4], ARGV[3]) end
 end
 if ARGV[6] ~= "" then
@@ -33,6 +45,29 @@ if ARGV[6] ~= "" then
   redis.call("PEXPIRE", KEYS[2], ARGV[8])
 end
 return 1`;
+
+/** An hour's counts are kept a day and an hour: the overview shows the last hour and day. */
+const hourCountTtlMs = 25 * 3_600_000;
+const fiveMinuteCountTtlMs = 65 * 60_000;
+
+/** What a step counts as in its target's hour: the console's overview shows these. */
+export type CountedStep = "delivered" | "failed" | "dead" | "held" | "dropped";
+
+function countedAs(step: DeliveryStep): CountedStep | undefined {
+  switch (step.kind) {
+    case "delivered":
+    case "alreadySent":
+    case "digested":
+      return "delivered";
+    case "failed":
+    case "dead":
+    case "held":
+    case "dropped":
+      return step.kind;
+    default:
+      return undefined;
+  }
+}
 
 /** `addStep` as a command of the connection: ioredis sends its text once per connection, then its SHA1. */
 const addStepCommand = "ticketRelayHistoryAddStep";
@@ -135,8 +170,19 @@ export class HistoryRecorder {
       for (const index of outcomeIndexes) this.#register(pipeline, index);
       // A failed event, kept once (`history.bodies: failures`) for as long as its record.
       const kept = event && step.kind === "failed" && this.settings.bodies === "failures" ? event : undefined;
-      const keys = [this.keys.webhook(receiptId), this.keys.body(receiptId), ...outcomeIndexes];
       const now = Date.now();
+      const target = "target" in step ? step.target : "";
+      const counted = countedAs(step as DeliveryStep);
+      const lastError =
+        step.kind === "failed" || step.kind === "dead" ? JSON.stringify({ at: now, failure: step.failure }) : "";
+      const keys = [
+        this.keys.webhook(receiptId),
+        this.keys.body(receiptId),
+        this.keys.targetHour(target, now),
+        this.keys.targetLastError(target),
+        this.keys.targetFiveMinutes(target, now),
+        ...outcomeIndexes,
+      ];
       const score = Number.isNaN(receivedMs) ? "" : String(receivedMs);
       const bodyTtl = Math.max(1, receivedMs + this.settings.maxAge - now);
       const args = [
@@ -148,6 +194,11 @@ export class HistoryRecorder {
         kept?.id ?? "",
         kept?.json() ?? "",
         bodyTtl,
+        counted ?? "",
+        hourCountTtlMs,
+        lastError,
+        this.settings.maxAge,
+        fiveMinuteCountTtlMs,
       ];
       (pipeline as WithAddStep)[addStepCommand](keys.length, ...keys, ...args);
     });
