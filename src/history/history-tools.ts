@@ -14,6 +14,8 @@ import { HistoryRecorder } from "./recorder.js";
 import type { RefusedRequest } from "./records.js";
 import { Replays } from "./replay.js";
 import { HistoryRetention } from "./retention.js";
+import { readSourceStats, type SourceStats } from "./source-stats.js";
+import { readTargetStats, type TargetStats } from "./target-stats.js";
 
 /** Where requests to a source the config does not have are kept (http/refusals.ts). */
 export const unknownSource = "(unknown)";
@@ -28,6 +30,13 @@ export interface HistoryTools {
   forget(ticketId: string): Promise<Forgotten>;
   /** The refused requests of one source, or of every source (and of unknown ones), newest first. */
   refused(source?: string): Promise<RefusedRequest[]>;
+  /** What the console's overview shows: each target's last hour and day, each source's last hour. */
+  overview(targets: readonly string[], sources: readonly string[], now?: number): Promise<HistoryOverview>;
+}
+
+export interface HistoryOverview {
+  targets: TargetStats[];
+  sources: SourceStats[];
 }
 
 export function historyTools(deps: {
@@ -59,5 +68,12 @@ export function historyTools(deps: {
     forget: (ticketId) =>
       forgetTicket({ redis, prefix: config.redis.prefix, retention, deadLetters: deps.deadLetters }, ticketId),
     refused: (source) => reader.refused(source ? [source] : [...Object.keys(parts().config.sources), unknownSource]),
+    overview: async (targets, sources, now = Date.now()) => {
+      const [targetStats, sourceStats] = await Promise.all([
+        readTargetStats(redis, keys, targets, now),
+        readSourceStats(redis, keys, sources, now),
+      ]);
+      return { targets: targetStats, sources: sourceStats };
+    },
   };
 }
