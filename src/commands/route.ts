@@ -109,7 +109,7 @@ function atOption(text: string): Date {
 }
 
 /** Each time interval of the config, whether it holds at `at`, and its local time then. */
-function intervalsAt(config: Config, at: Date): { name: string; holds: boolean; localTime: string }[] {
+export function intervalsAt(config: Config, at: Date): { name: string; holds: boolean; localTime: string }[] {
   const intervals = compileTimeIntervals(config.timeIntervals);
   const holds = intervals.at(at);
   return intervals.names.map((name) => ({ name, holds: holds(name), localTime: intervals.localTime(name, at) ?? "" }));

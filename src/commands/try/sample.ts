@@ -63,14 +63,22 @@ export function samplesFolder(): string {
  */
 export function loadSample(platform: SamplePlatform, event: string): Sample {
   const file = `test/fixtures/${platform}/${event}.json`;
-  const body = JSON.parse(readFileSync(new URL(`${platform}/${event}.json`, fixturesRoot), "utf8")) as Record<
-    string,
-    unknown
-  >;
+  const body = sampleBody(platform, event);
   const marker = randomBytes(3).toString("hex");
   const marked = platform === "socialboards" ? markSocialboards(body, marker) : markSonar(body, marker);
   if (!marked) body[platform === "socialboards" ? "TicketRelayTry" : "ticket_relay_try"] = marker;
   return { platform, event, file, body, marker };
+}
+
+/**
+ * One sample's body as the platform sends it, without a run marker: for a dry run (the
+ * console's route tester), which posts nothing and so meets no dedupe window.
+ */
+export function sampleBody(platform: SamplePlatform, event: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(new URL(`${platform}/${event}.json`, fixturesRoot), "utf8")) as Record<
+    string,
+    unknown
+  >;
 }
 
 /** The texts of a Socialboards item a person reads first. */
