@@ -59,7 +59,7 @@ export class HistoryReader {
     const oldest = filter.since === undefined ? "-inf" : String(Date.now() - filter.since);
     const found: WebhookStory[] = [];
     let scanned = 0;
-    for await (const page of this.#pages(index, oldest, parseCursor(filter.cursor))) {
+    for await (const page of this.#pages(index, oldest, parseCursor(filter.cursor), limit)) {
       const stories = await this.#stories(page.map(({ id }) => id));
       for (const [i, entry] of page.entries()) {
         scanned += 1;
@@ -76,9 +76,12 @@ export class HistoryReader {
    * of one ms sort by id, newest id first: those of the ms a page ends in are read whole before
    * the next page, so however many share it, none is skipped or read twice.
    */
-  async *#pages(index: string, oldest: string, cursor: Entry | undefined): AsyncGenerator<Entry[]> {
+  async *#pages(index: string, oldest: string, cursor: Entry | undefined, first: number): AsyncGenerator<Entry[]> {
     let after = cursor;
     let max = after ? String(after.score) : "+inf";
+    // The first page as large as what is asked for (most filters match what their index holds);
+    // then larger, for a filter that passes few of the webhooks it reads.
+    let size = Math.min(pageSize, first);
     for (;;) {
       if (after) {
         const { score, id } = after;
@@ -87,9 +90,10 @@ export class HistoryReader {
         if (sameMs.length > 0) yield sameMs;
         max = `(${score}`;
       }
-      const page = pairs(await this.redis.zrevrangebyscore(index, max, oldest, "WITHSCORES", "LIMIT", 0, pageSize));
+      const page = pairs(await this.redis.zrevrangebyscore(index, max, oldest, "WITHSCORES", "LIMIT", 0, size));
       if (page.length === 0) return;
       yield page;
+      size = Math.min(pageSize, size * 4);
       after = page.at(-1);
     }
   }
