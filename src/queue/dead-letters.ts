@@ -2,6 +2,7 @@ import type { Job, Queue } from "bullmq";
 import type { TargetConfig } from "../config/schema.js";
 import type { RelayEvent } from "../events.js";
 import { type MessageTemplates, noTemplates } from "../messages/templates.js";
+import type { RedisClient } from "../redis/connector.js";
 import type { DeliveryJob } from "./jobs.js";
 import type { RelayKeys } from "./queues.js";
 import { type WouldSend, wouldSend } from "./would-send.js";
@@ -67,6 +68,35 @@ export class DeadLetters {
   async list(filter: { target?: string; since?: number } = {}): Promise<DeadLetter[]> {
     const jobs = await this.#failedJobs({ target: filter.target ?? "", since: filter.since });
     return inBatches(jobs, async (job) => this.#describe(job, await this.#logOf(job)));
+  }
+
+  /**
+   * The newest `limit` dead letters the filter takes, and how many it takes in all, reading each
+   * job whole (and its log) only for those shown: the console lists them at `deadLetters.max`
+   * (10,000) without loading 10,000 jobs. A job's name is its target (queue/inbound/webhook-routing.ts).
+   */
+  async page(filter: {
+    target?: string;
+    since?: number;
+    limit: number;
+  }): Promise<{ letters: DeadLetter[]; matching: number }> {
+    const client = (await this.queue.getBackend().client) as unknown as RedisClient;
+    const ids = await client.zrevrange(this.keys.failedDeliveries, 0, -1);
+    const reads = client.pipeline();
+    for (const id of ids) reads.hmget(this.keys.deliveryJob(id), "name", "finishedOn");
+    const fields = ((await reads.exec()) ?? []).map(([, answer]) => (answer ?? []) as (string | null)[]);
+    const oldest = filter.since === undefined ? 0 : Date.now() - filter.since;
+    const taken = ids.filter((_, index) => {
+      const [name, finishedOn] = fields[index] ?? [];
+      if (filter.target && name !== filter.target) return false;
+      return Number(finishedOn ?? 0) >= oldest;
+    });
+    const shown = await inBatches(taken.slice(0, filter.limit), (id) => this.#deadLetter(id));
+    const letters = await inBatches(
+      shown.filter((job) => job !== undefined),
+      async (job) => this.#describe(job, await this.#logOf(job)),
+    );
+    return { letters, matching: taken.length };
   }
 
   /** The whole record and the message a replay would send, or undefined when `id` is no dead letter. */

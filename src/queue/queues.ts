@@ -82,6 +82,8 @@ export function relayKeys(prefix: string) {
      * holds back, so that unmuting releases them at once instead of at the planned end.
      */
     mutedDeliveries: (mute: string) => `${prefix}:mutes:held:${mute}`,
+    /** BullMQ's failed set of the delivery queue (the dead letters), by when each gave up. */
+    failedDeliveries: `${prefix}:${deliveryQueueName}:failed`,
     /** BullMQ's hash of one delivery job. */
     deliveryJob: (deliveryId: string) => `${prefix}:${deliveryQueueName}:${deliveryId}`,
   };

@@ -19,7 +19,7 @@ const sinceChoices = [
  * page can show usefully. The count and the "all shown" actions still cover every one the
  * filter takes.
  */
-const rowsShown = 500;
+const rowsShown = 100;
 
 interface Filter {
   /** "" for every target. */
@@ -37,7 +37,11 @@ export const deadLettersPage: ConsolePage = {
     router.get("/dead-letters", async (ctx) => {
       const filter = filterOf(new URLSearchParams(ctx.querystring));
       const { deps, csrf } = consoleOf(ctx);
-      const letters = await deps.deadLetters.list({ target: filter.target || undefined, since: sinceMs(filter) });
+      const { letters, matching } = await deps.deadLetters.page({
+        target: filter.target || undefined,
+        since: sinceMs(filter),
+        limit: rowsShown,
+      });
       const targets = Object.keys(deps.parts().config.targets);
       renderPage(ctx, {
         title: "Dead letters",
@@ -45,8 +49,8 @@ export const deadLettersPage: ConsolePage = {
         body: html`<p class="muted">Deliveries that used up their tries, or failed for good. Fix what made them fail
 (the receiver, the config), then replay them: each is sent again under the same delivery id, with all its tries.</p>
 ${filterForm(filter, targets)}
-<p class="count" id="dead-letter-count">${counted(letters.length, "dead letter")}${describeFilter(filter)}</p>
-${letters.length === 0 ? "" : html`${allShownActions(filter, letters.length, csrf)}${lettersTable(letters, filter, csrf)}`}`,
+<p class="count" id="dead-letter-count">${counted(matching, "dead letter")}${describeFilter(filter)}</p>
+${letters.length === 0 ? "" : html`${allShownActions(filter, matching, csrf)}${lettersTable(letters, matching, filter, csrf)}`}`,
       });
     });
 
@@ -208,12 +212,11 @@ function allShownActions(filter: Filter, count: number, csrf: string): Html {
 </div>`;
 }
 
-function lettersTable(letters: readonly DeadLetter[], filter: Filter, csrf: string): Html {
-  const shown = letters.slice(0, rowsShown);
+function lettersTable(shown: readonly DeadLetter[], matching: number, filter: Filter, csrf: string): Html {
   const now = Date.now();
   return html`<form method="post" action="/console/dead-letters/replay" aria-label="Selected dead letters">
   ${csrfField(csrf)}${filterFields(filter)}
-  ${letters.length > shown.length ? html`<p class="muted">The newest ${shown.length} are listed; "all shown" acts on all ${letters.length}.</p>` : ""}
+  ${matching > shown.length ? html`<p class="muted">The newest ${shown.length} are listed; "all shown" acts on all ${matching}.</p>` : ""}
   <div class="table-wrap"><table class="dead-letters">
   <thead><tr>
     <th scope="col"><input type="checkbox" data-select-all="id" aria-label="Select every dead letter listed"></th>
