@@ -185,6 +185,7 @@ function unmuteForm(mute: ListedMute, csrf: string): Html {
       ${csrfField(csrf)}
       <input type="hidden" name="kind" value="${mute.kind}">
       <input type="hidden" name="name" value="${mute.name}">
+      <input type="hidden" name="back" value="/console">
       <button type="submit" aria-label="Unmute ${mute.kind} ${mute.name}">Unmute</button>
     </form>`;
 }
