@@ -41,6 +41,8 @@ export function historyKeys(prefix: string) {
       `${base}:stats:${keyPart(targetId)}:m:${Math.floor(atMs / 300_000) * 300_000}`,
     /** String with a TTL: one target's last failure, `{"at": ms, "failure": "…"}`. */
     targetLastError: (targetId: string) => `${base}:stats:${keyPart(targetId)}:last-error`,
+    /** List, newest first, capped at a thousand: actions taken by hand (mutes, purges, replays, enables). */
+    actions: `${base}:actions`,
     /** List, newest first, capped at `history.refused`: the requests one source refused. */
     refused: (sourceId: string) => `${base}:refused:${keyPart(sourceId)}`,
   };

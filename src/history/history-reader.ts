@@ -2,7 +2,7 @@ import type { ChainableCommander } from "ioredis";
 import type { RedisClient } from "../redis/connector.js";
 import type { HistoryKeys } from "./history-keys.js";
 import { bodyField } from "./recorder.js";
-import type { Outcome, RefusedRequest } from "./records.js";
+import type { Outcome, RefusedRequest, TakenAction } from "./records.js";
 import { hasOutcome, storyOf, type WebhookStory } from "./story.js";
 
 /** What `events` and `GET /admin/events` look for; every field narrows. */
@@ -134,6 +134,12 @@ export class HistoryReader {
       .filter((request) => request?.at !== undefined)
       .sort((a, b) => b.at.localeCompare(a.at))
       .slice(0, limit);
+  }
+
+  /** The newest actions taken by hand (mutes, purges, replays, enables). */
+  async actions(limit: number): Promise<TakenAction[]> {
+    const lines = await this.redis.lrange(this.keys.actions, 0, limit - 1);
+    return lines.map((line) => parseJson(line) as TakenAction).filter((action) => action?.at !== undefined);
   }
 
   /** The receipt ids received after `afterMs` (ms), oldest first: what `events tail` shows next. */

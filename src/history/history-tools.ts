@@ -11,7 +11,7 @@ import { type Forgotten, forgetTicket } from "./forget.js";
 import { historyKeys } from "./history-keys.js";
 import { HistoryReader } from "./history-reader.js";
 import { HistoryRecorder } from "./recorder.js";
-import type { RefusedRequest } from "./records.js";
+import type { RefusedRequest, TakenAction } from "./records.js";
 import { Replays } from "./replay.js";
 import { HistoryRetention } from "./retention.js";
 import { readSourceStats, type SourceStats } from "./source-stats.js";
@@ -32,6 +32,15 @@ export interface HistoryTools {
   refused(source?: string): Promise<RefusedRequest[]>;
   /** What the console's overview shows: each target's last hour and day, each source's last hour. */
   overview(targets: readonly string[], sources: readonly string[], now?: number): Promise<HistoryOverview>;
+  /**
+   * Notes on each dead letter replayed by `dlq replay` (or the console, or the admin API) that
+   * it was: its story then reads failed, dead, replayed, and what came of it.
+   */
+  noteReplayed(deliveryIds: readonly string[], from: string): Promise<void>;
+  /** An action taken by hand (a mute, a purge, an enable, a replay), newest first in `actions`. */
+  recordAction(action: Omit<TakenAction, "at">): Promise<void>;
+  /** The newest actions taken by hand. */
+  actions(limit?: number): Promise<TakenAction[]>;
 }
 
 export interface HistoryOverview {
@@ -75,5 +84,17 @@ export function historyTools(deps: {
       ]);
       return { targets: targetStats, sources: sourceStats };
     },
+    noteReplayed: async (deliveryIds, from) => {
+      await Promise.all(
+        deliveryIds.map((id) => {
+          // A delivery id starts with its webhook's receipt id (a UUID, without dots).
+          const receipt = id.split(".")[0] ?? id;
+          const target = id.split(".").at(-1) ?? "";
+          return recorder.step(receipt, "", { at: Date.now(), d: id, target, kind: "replayed", from });
+        }),
+      );
+    },
+    recordAction: (action) => recorder.action({ at: new Date().toISOString(), ...action }),
+    actions: (limit = 50) => reader.actions(limit),
   };
 }

@@ -4,13 +4,22 @@ import type { Logger } from "../log.js";
 import { SameTickBatch } from "../queue/same-tick-batch.js";
 import type { RedisClient } from "../redis/connector.js";
 import type { Facet, HistoryKeys } from "./history-keys.js";
-import { type DeliveryStep, outcomesOf, type RefusedRequest, type Step, type WebhookRecord } from "./records.js";
+import {
+  type DeliveryStep,
+  outcomesOf,
+  type RefusedRequest,
+  type Step,
+  type TakenAction,
+  type WebhookRecord,
+} from "./records.js";
 import { HistoryRetention, indexesOf } from "./retention.js";
 
 /** A delivery's steps past this many are not kept: a record stays small whatever befalls it. */
 export const maxStepsPerWebhook = 200;
 /** The field of a webhook's body key that holds its whole body (`history.bodies: all`); the others are event ids. */
 export const bodyField = "webhook";
+/** Actions taken by hand kept at most. */
+const maxActions = 1000;
 /** Steps kept in a record's list: its first element is the webhook. */
 const maxElements = maxStepsPerWebhook + 1;
 
@@ -201,6 +210,15 @@ export class HistoryRecorder {
         fiveMinuteCountTtlMs,
       ];
       (pipeline as WithAddStep)[addStepCommand](keys.length, ...keys, ...args);
+    });
+  }
+
+  /** An action taken by hand, in the capped list of them; kept as long as the history keeps webhooks. */
+  action(action: TakenAction): Promise<void> {
+    return this.#write((pipeline) => {
+      pipeline.lpush(this.keys.actions, JSON.stringify(action));
+      pipeline.ltrim(this.keys.actions, 0, maxActions - 1);
+      pipeline.pexpire(this.keys.actions, this.settings.maxAge);
     });
   }
 

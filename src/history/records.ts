@@ -127,6 +127,18 @@ export function outcomesOf(step: DeliveryStep): Outcome[] {
   return state === "queued" ? [] : [state];
 }
 
+/** An action someone took by hand: in the console (`from: "console"`) or with a command. */
+export interface TakenAction {
+  at: string;
+  /** What was done, in words: `mute`, `unmute`, `replay`, `purge`, `enable`. */
+  action: string;
+  /** What it was done to and what came of it: `target crm for 1h`, `3 dead letters`. */
+  what: string;
+  from: string;
+  /** The browser's address, for an action from the console. */
+  client?: string;
+}
+
 /** A refused request, without its body or anything secret. */
 export interface RefusedRequest {
   at: string;

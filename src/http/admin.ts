@@ -61,7 +61,9 @@ export function addAdminRoutes(
 
   router.post("/admin/dlq/replay", authorized, async (ctx) => {
     const selector = await selectorOf(ctx, bodyLimit, replayBody, "since");
-    ctx.body = await fromRedis(deadLetters.replay(selector));
+    const replayedIds: string[] = [];
+    ctx.body = await fromRedis(deadLetters.replay(selector, replayedIds));
+    await history?.noteReplayed(replayedIds, "admin API");
   });
 
   router.delete("/admin/dlq", authorized, async (ctx) => {

@@ -113,7 +113,11 @@ export class DeadLetters {
    * own count of failures, and its count of tries a crashed worker ended (`stc`), which the
    * relay counts as tries too (queue/worker-settings.ts). Replayed, a delivery leaves the list.
    */
-  async replay(selector: Selector & { since?: number }): Promise<{ replayed: number; notFound: string[] }> {
+  async replay(
+    selector: Selector & { since?: number },
+    /** Gets the id of each dead letter replayed, for the history to note it. */
+    replayedIds: string[] = [],
+  ): Promise<{ replayed: number; notFound: string[] }> {
     const { found, notFound } = await this.#select(selector, { since: selector.since });
     const client = await this.queue.getBackend().client;
     const done = await inBatches(found, async (job) => {
@@ -123,6 +127,7 @@ export class DeadLetters {
       await client.hdel(this.keys.deliveryJob(id), "stc");
       try {
         await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+        replayedIds.push(id);
         return true;
       } catch {
         // Replayed or purged by someone else meanwhile.

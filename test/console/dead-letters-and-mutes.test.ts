@@ -1,5 +1,7 @@
 import type { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { historyKeys } from "../../src/history/history-keys.js";
+import { HistoryReader } from "../../src/history/history-reader.js";
 import type { DeliveryJob } from "../../src/queue/jobs.js";
 import { openDeliveryQueue } from "../../src/queue/queues.js";
 import { type ConsoleSession, consoleSession, doneText } from "../support/console-session.js";
@@ -112,6 +114,20 @@ routes:
     expect(await session.page("/console/dead-letters")).toContain("0 dead letters");
     expect(logged("dead letters purged from the console")).toMatchObject([{ from: "console", all: true, purged: 1 }]);
     expect(sink.requests).toHaveLength(3);
+
+    // The history has both: the replay on the delivery's own story, the actions in the overview.
+    const reader = new HistoryReader(redis.client, historyKeys(relay.config.redis.prefix));
+    const story = await waitFor(async () => {
+      const found = await reader.show((ids[0] as string).split(".")[0] as string);
+      const steps = found?.deliveries[0]?.steps.map((step) => step.kind) ?? [];
+      return steps.at(-1) === "delivered" && found;
+    });
+    expect(story.deliveries[0]?.steps.map((step) => step.kind)).toEqual(["failed", "dead", "replayed", "delivered"]);
+    expect(story.deliveries[0]?.steps[2]).toMatchObject({ kind: "replayed", from: "console" });
+    const overview = await session.page("/console");
+    expect(overview).toContain("Recent actions");
+    expect(overview).toContain("dead letters replayed");
+    expect(overview).toContain("dead letters purged");
   });
 
   it("mutes a target from the page, holding what comes meanwhile, and sends it when the mute is ended there", async () => {

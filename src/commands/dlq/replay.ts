@@ -31,8 +31,10 @@ fails again comes back to it. Running workers pick them up at once.
     );
     const selector = selectorFrom(positionals, values, values.since === undefined ? undefined : "--since");
     const since = durationOption("--since", values.since);
-    return withRelayState(values.config, async ({ deadLetters, disabledTargets }) => {
-      const result = await deadLetters.replay({ ...selector, since });
+    return withRelayState(values.config, async ({ config, deadLetters, disabledTargets, history }) => {
+      const replayedIds: string[] = [];
+      const result = await deadLetters.replay({ ...selector, since }, replayedIds);
+      if (config.history.enabled) await history.noteReplayed(replayedIds, "dlq replay");
       if (values.json) printJson(result);
       else console.log(`replayed ${counted(result.replayed, "dead letter")}`);
       for (const id of result.notFound) console.error(notFound(id));

@@ -167,10 +167,16 @@ export function consoleOf(ctx: Koa.Context): ConsoleState {
 
 /**
  * An action of the console (a replay, a purge, a mute, an enable) in the log, marked "from the
- * console"; the history records replays on the delivery itself.
+ * console", and in the history's list of actions taken by hand; a replay is also noted on the
+ * delivery itself.
  */
 export function logAction(ctx: Koa.Context, action: string, details: Record<string, unknown>): void {
-  consoleOf(ctx).deps.logger.info({ ...details, from: "console", client: ctx.ip }, `${action} from the console`);
+  const { deps } = consoleOf(ctx);
+  deps.logger.info({ ...details, from: "console", client: ctx.ip }, `${action} from the console`);
+  const what = Object.entries(details)
+    .map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(", ");
+  void deps.history?.recordAction({ action, what: what.slice(0, 500), from: "console", client: ctx.ip });
 }
 
 async function csrfFromForm(ctx: Koa.Context): Promise<string | undefined> {

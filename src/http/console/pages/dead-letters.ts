@@ -61,7 +61,9 @@ ${letters.length === 0 ? "" : html`${allShownActions(filter, matching, csrf)}${l
       const choice = chosen(form, filter);
       if (!choice)
         return redirectDone(ctx, pagePath(filter), "nothing replayed: tick the dead letters to replay first");
-      const result = await deps.deadLetters.replay({ ...choice.selector, since: choice.since });
+      const replayedIds: string[] = [];
+      const result = await deps.deadLetters.replay({ ...choice.selector, since: choice.since }, replayedIds);
+      await deps.history?.noteReplayed(replayedIds, "console");
       logAction(ctx, "dead letters replayed", {
         ...choice.logged,
         replayed: result.replayed,

@@ -1,5 +1,6 @@
 import { age } from "../../../commands/output.js";
 import { unknownSource } from "../../../history/history-tools.js";
+import type { TakenAction } from "../../../history/records.js";
 import type { SourceStats } from "../../../history/source-stats.js";
 import type { StepCounts, TargetStats } from "../../../history/target-stats.js";
 import type { QueueSnapshot } from "../../../metrics/relay-metrics.js";
@@ -10,6 +11,7 @@ import { HttpError } from "../../body.js";
 import { type ConsolePage, consoleOf, logAction, redirectDone, renderPage } from "../console.js";
 import { type Html, html } from "../html.js";
 import { csrfField } from "../layout.js";
+import { timeHtml } from "../story-html.js";
 
 /**
  * The Overview page (`/console`): is each target getting its messages, is anything stuck, is
@@ -25,7 +27,7 @@ export const overviewPage: ConsolePage = {
       const targets = Object.entries(config.targets).map(([id, target]) => ({ id, type: target.type }));
       const sources = Object.entries(config.sources).map(([id, source]) => ({ id, type: source.type }));
       const now = Date.now();
-      const [queues, mutes, disabled, counts] = await Promise.all([
+      const [queues, mutes, disabled, counts, actions] = await Promise.all([
         deps.queues(),
         deps.mutes.list(now),
         deps.disabledTargets.list(),
@@ -34,6 +36,7 @@ export const overviewPage: ConsolePage = {
           [...sources.map((source) => source.id), unknownSource],
           now,
         ),
+        deps.history?.actions(10),
       ]);
       const shown: Shown = { csrf, now };
       const statsOf = new Map(counts?.targets.map((stats) => [stats.target, stats]));
@@ -68,7 +71,8 @@ ${elsewhereList(elsewhere, shown)}
 <h2 id="queues">Queues</h2>
 ${queuesPart(queues, now)}
 <h2 id="sources">Sources</h2>
-${counts ? sourcesTable(sources, sourceStats, now) : html`<p class="muted">The history is off: no counts per source.</p>`}`,
+${counts ? sourcesTable(sources, sourceStats, now) : html`<p class="muted">The history is off: no counts per source.</p>`}
+${actions && actions.length > 0 ? actionsTable(actions, now) : ""}`,
       });
     });
 
@@ -262,4 +266,16 @@ function timeAgo(iso: string, now: number): Html {
 /** A time to come, with how long until then: `2026-11-25T19:50:25.277Z (in 59m)`. */
 function timeUntil(iso: string, now: number): Html {
   return html`<time datetime="${iso}">${iso}</time> <span class="muted">(in ${age(new Date(now).toISOString(), Date.parse(iso))})</span>`;
+}
+
+/** The newest actions taken by hand, in the console or with a command. */
+function actionsTable(actions: readonly TakenAction[], now: number): Html {
+  return html`<h2 id="actions">Recent actions</h2>
+<div class="table-wrap"><table>
+<thead><tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">What</th><th scope="col">From</th></tr></thead>
+<tbody>${actions.map(
+    (action) =>
+      html`<tr><td>${timeHtml(action.at, now)}</td><td>${action.action}</td><td>${action.what}</td><td>${action.from}${action.client ? html` <span class="muted">(${action.client})</span>` : ""}</td></tr>`,
+  )}</tbody>
+</table></div>`;
 }
