@@ -21,6 +21,7 @@ a { color: var(--accent); }
 main { padding: 1rem; max-width: 1200px; margin: 0 auto; }
 h1 { font-size: 1.4rem; margin: .2rem 0 1rem; }
 h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
+h3 { font-size: 1rem; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: .85rem; color: var(--muted); font-weight: 600; }
@@ -28,10 +29,11 @@ th { font-size: .85rem; color: var(--muted); font-weight: 600; }
 code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .88em; }
 pre { background: var(--panel); padding: .75rem; overflow-x: auto; border-radius: 6px; white-space: pre-wrap; word-break: break-word; }
 .muted { color: var(--muted); }
+.age { white-space: nowrap; }
 .hidden { position: absolute; left: -9999px; }
 .notice { background: var(--panel); border-left: 4px solid var(--accent); padding: .5rem .75rem; }
 .error { border-left-color: var(--bad); }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: .75rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(300px, 100%), 1fr)); gap: .75rem; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: .75rem; background: var(--bg); }
 .card h3 { margin: 0 0 .4rem; font-size: 1rem; }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: 999px; font-size: .8rem; border: 1px solid currentColor; white-space: nowrap; }
@@ -45,7 +47,7 @@ label { display: block; font-size: .85rem; color: var(--muted); }
 input, select, textarea, button { font: inherit; color: inherit; }
 input, select, textarea { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: .35rem .5rem; max-width: 100%; }
 textarea { width: 100%; min-height: 12rem; font-family: ui-monospace, Menlo, Consolas, monospace; }
-button { background: var(--accent); color: #fff; border: 0; border-radius: 6px; padding: .4rem .8rem; cursor: pointer; }
+button { background: var(--accent); color: #fff; border: 0; border-radius: 6px; padding: .4rem .8rem; cursor: pointer; white-space: nowrap; }
 button.quiet { background: transparent; color: var(--accent); border: 1px solid var(--line); }
 button.danger { background: var(--bad); }
 .ticket-search { display: flex; gap: .3rem; }
