@@ -1,9 +1,9 @@
-import type { ChainableCommander } from "ioredis";
 import type { HistoryConfig } from "../config/history-schema.js";
 import type { Logger } from "../log.js";
+import { RedisScript } from "../queue/redis-script.js";
 import { SameTickBatch } from "../queue/same-tick-batch.js";
 import type { RedisClient } from "../redis/connector.js";
-import type { Facet, HistoryKeys } from "./history-keys.js";
+import type { HistoryKeys } from "./history-keys.js";
 import {
   type DeliveryStep,
   outcomesOf,
@@ -18,42 +18,69 @@ import { HistoryRetention, indexesOf } from "./retention.js";
 export const maxStepsPerWebhook = 200;
 /** The field of a webhook's body key that holds its whole body (`history.bodies: all`); the others are event ids. */
 export const bodyField = "webhook";
+const bodyFieldName: typeof bodyField = "webhook";
 /** Actions taken by hand kept at most. */
 const maxActions = 1000;
 /** Steps kept in a record's list: its first element is the webhook. */
 const maxElements = maxStepsPerWebhook + 1;
 
 /**
- * Adds a step to a webhook's record, and the webhook to the outcome indexes the step puts it
- * in, only while the record is kept: a step that comes after its record was trimmed (its
- * delivery outlived `history.maxWebhooks`) or forgotten must leave no index entry behind. The
- * target's count for the hour is kept whatever became of the record: the console's overview
- * reads those (history/target-stats.ts).
- * KEYS: the record, its body key, the target's hour count, its last error, its five-minute
- * count, then each outcome index. ARGV: the step, the most elements a record keeps, the receipt
- * id, its score in the indexes ("": the time now, if new there), the time now (ms), the id and
- * JSON of a failed event to keep ("": none), the body key's lifetime, the field of the counts
- * to add to ("": none), the hour count's lifetime, the last error to keep ("": none) and its
- * lifetime, the five-minute count's lifetime.
+ * Writes one batch of the history: every record, step and line written in one tick of the event
+ * loop, in one script call (one EVALSHA, one round trip, no ioredis pipeline: a pipeline on a
+ * BullMQ connection copies its sixty-odd scripts, and that cost more than the writes). The
+ * batch is JSON; every number in it is a string, since Lua would print a large one in exponent
+ * form. Keys other than the two declared all start with the relay's prefix, a hash tag on a
+ * Cluster, so they are in the declared keys' slot.
+ * A step is added only while its record is kept, and so are its outcome index entries: a step
+ * that comes after its record was trimmed or forgotten leaves no entry behind. The target's
+ * counts (history/target-stats.ts) are kept whatever became of the record.
+ * KEYS: every webhook's index, the list of `by` indexes. ARGV: the batch.
+ * Returns how many webhooks the history holds, which tells whether to trim.
  */
-const addStep = `
-if ARGV[9] ~= "" then
-  redis.call("HINCRBY", KEYS[3], ARGV[9], 1)
-  redis.call("PEXPIRE", KEYS[3], ARGV[10])
-  redis.call("HINCRBY", KEYS[5], ARGV[9], 1)
-  redis.call("PEXPIRE", KEYS[5], ARGV[13])
+const writeBatch = new RedisScript(`
+local writes = cjson.decode(ARGV[1])
+for _, w in ipairs(writes) do
+  if w.t == "record" then
+    redis.call("RPUSH", w.key, w.record)
+    redis.call("PEXPIRE", w.key, w.ttl)
+    redis.call("ZADD", KEYS[1], w.score, w.id)
+    for _, index in ipairs(w.indexes) do redis.call("ZADD", index, w.score, w.id) end
+    for _, ticket in ipairs(w.tickets) do
+      redis.call("ZADD", ticket, w.score, w.id)
+      redis.call("PEXPIRE", ticket, w.ttl)
+    end
+    if w.body then
+      redis.call("HSET", w.bodyKey, "${bodyFieldName}", w.body)
+      redis.call("PEXPIRE", w.bodyKey, w.ttl)
+    end
+  elseif w.t == "step" then
+    if w.counted then
+      redis.call("HINCRBY", w.hour, w.counted, 1)
+      redis.call("PEXPIRE", w.hour, w.hourTtl)
+      redis.call("HINCRBY", w.five, w.counted, 1)
+      redis.call("PEXPIRE", w.five, w.fiveTtl)
+    end
+    if w.lastError then redis.call("SET", w.lastErrorKey, w.lastError, "PX", w.lastErrorTtl) end
+    if redis.call("RPUSHX", w.key, w.step) > 0 then
+      redis.call("LTRIM", w.key, 0, w.maxElements - 1)
+      for _, index in ipairs(w.indexes) do
+        if w.score then redis.call("ZADD", index, w.score, w.id) else redis.call("ZADD", index, "NX", w.now, w.id) end
+      end
+      if w.eventId then
+        redis.call("HSETNX", w.bodyKey, w.eventId, w.event)
+        redis.call("PEXPIRE", w.bodyKey, w.bodyTtl)
+      end
+    end
+  elseif w.t == "line" then
+    redis.call("LPUSH", w.key, w.line)
+    redis.call("LTRIM", w.key, 0, w.max - 1)
+    redis.call("PEXPIRE", w.key, w.ttl)
+  end
+  if w.register then
+    for _, index in ipairs(w.register) do redis.call("SADD", KEYS[2], index) end
+  end
 end
-if ARGV[11] ~= "" then redis.call("SET", KEYS[4], ARGV[11], "PX", ARGV[12]) end
-if redis.call("RPUSHX", KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call("LTRIM", KEYS[1], 0, tonumber(ARGV[2]) - 1)
-for i = 6, #KEYS do
-  if ARGV[4] == "" then redis.call("ZADD", KEYS[i], "NX", ARGV[5], ARGV[3]) else redis.call("ZADD", KEYS[i], ARGV[4], ARGV[3]) end
-end
-if ARGV[6] ~= "" then
-  redis.call("HSETNX", KEYS[2], ARGV[6], ARGV[7])
-  redis.call("PEXPIRE", KEYS[2], ARGV[8])
-end
-return 1`;
+return redis.call("ZCARD", KEYS[1])`);
 
 /** An hour's counts are kept a day and an hour: the overview shows the last hour and day. */
 const hourCountTtlMs = 25 * 3_600_000;
@@ -78,17 +105,13 @@ function countedAs(step: DeliveryStep): CountedStep | undefined {
   }
 }
 
-/** `addStep` as a command of the connection: ioredis sends its text once per connection, then its SHA1. */
-const addStepCommand = "ticketRelayHistoryAddStep";
-type WithAddStep = ChainableCommander & Record<typeof addStepCommand, (...args: (string | number)[]) => unknown>;
-
-/** One write of the history, added to the pipeline of its tick. */
-type Write = (pipeline: ChainableCommander) => void;
+/** One write of the history, as the batch script takes it. */
+type Write = Record<string, unknown> & { t: "record" | "step" | "line"; register?: string[] };
 
 /**
  * Writes the history (history/records.ts): a record when a webhook is routed, a step for each
  * thing that happens to its deliveries, a line for each refused request. Writes made in one tick
- * of the event loop go in one pipeline, as sent marks do (queue/same-tick-batch.ts). Recording
+ * of the event loop go in one script call (queue/same-tick-batch.ts, `writeBatch` above). Recording
  * is best-effort: a write that fails is left out, never retried and never in a delivery's way,
  * and while Redis is near `maxmemory` nothing is written (history/memory-guard.ts).
  */
@@ -99,12 +122,10 @@ export class HistoryRecorder {
   skipped = 0;
   readonly #writes = new SameTickBatch<Write, void>(
     async (writes) => {
-      const pipeline = this.redis.pipeline();
-      for (const write of writes) write(pipeline);
-      // One count per batch tells whether the oldest records must go.
-      pipeline.zcard(this.keys.webhooks);
-      const results = await pipeline.exec();
-      const count = Number(results?.at(-1)?.[1] ?? 0);
+      const count = Number(
+        await writeBatch.run(this.redis, [this.keys.webhooks, this.keys.indexes], [JSON.stringify(writes)]),
+      );
+      // The count after each batch tells whether the oldest records must go.
       if (count > this.settings.maxWebhooks) void this.retention.trimSoon().catch(() => undefined);
       return writes.map(() => undefined);
     },
@@ -121,7 +142,6 @@ export class HistoryRecorder {
     private readonly now: { readonly paused: boolean },
   ) {
     this.retention = new HistoryRetention(redis, keys, settings);
-    if (!(addStepCommand in redis)) redis.defineCommand(addStepCommand, { lua: addStep });
     let lastWarned = Number.NEGATIVE_INFINITY;
     this.#failed = (error) => {
       if (Date.now() - lastWarned < 60_000) return;
@@ -136,30 +156,28 @@ export class HistoryRecorder {
    * queues them, so that a delivery's first step always finds its record.
    */
   routed(record: WebhookRecord, body?: () => string): void {
-    const receivedMs = Date.parse(record.receivedAt);
     const { maxAge } = this.settings;
-    void this.#write((pipeline) => {
-      const key = this.keys.webhook(record.id);
-      pipeline.rpush(key, JSON.stringify(record));
-      pipeline.pexpire(key, maxAge);
-      pipeline.zadd(this.keys.webhooks, receivedMs, record.id);
-      // A ticket's index expires with its newest record; only `by` indexes are listed for the sweep.
-      const tickets = new Set(
-        record.events.flatMap(({ ticketId, conversationId }) => {
-          const conversation = ticketId ?? conversationId;
-          return conversation === undefined ? [] : [this.keys.ticket(conversation)];
-        }),
-      );
-      for (const index of indexesOf(this.keys, record)) {
-        pipeline.zadd(index, receivedMs, record.id);
-        if (tickets.has(index)) pipeline.pexpire(index, maxAge);
-        else this.#register(pipeline, index);
-      }
-      if (record.deliveries.length === 0) this.#index(pipeline, "outcome", "no-route", record.id, receivedMs);
-      if (body && this.settings.bodies === "all") {
-        pipeline.hset(this.keys.body(record.id), bodyField, body());
-        pipeline.pexpire(this.keys.body(record.id), maxAge);
-      }
+    // A ticket's index expires with its newest record; only `by` indexes are listed for the sweep.
+    const tickets = new Set(
+      record.events.flatMap(({ ticketId, conversationId }) => {
+        const conversation = ticketId ?? conversationId;
+        return conversation === undefined ? [] : [this.keys.ticket(conversation)];
+      }),
+    );
+    const indexes = indexesOf(this.keys, record).filter((index) => !tickets.has(index));
+    if (record.deliveries.length === 0) indexes.push(this.keys.by("outcome", "no-route"));
+    const keep = body && this.settings.bodies === "all";
+    void this.#write({
+      t: "record",
+      key: this.keys.webhook(record.id),
+      record: JSON.stringify(record),
+      id: record.id,
+      score: String(Date.parse(record.receivedAt)),
+      ttl: String(maxAge),
+      indexes,
+      tickets: [...tickets],
+      ...(keep && { body: body(), bodyKey: this.keys.body(record.id) }),
+      register: this.#unregistered(indexes),
     });
   }
 
@@ -174,63 +192,58 @@ export class HistoryRecorder {
     event?: { id: string; json: () => string },
   ): Promise<void> {
     const receivedMs = Date.parse(receivedAt);
-    return this.#write((pipeline) => {
-      const outcomeIndexes = outcomesOf(step as DeliveryStep).map((outcome) => this.keys.by("outcome", outcome));
-      for (const index of outcomeIndexes) this.#register(pipeline, index);
-      // A failed event, kept once (`history.bodies: failures`) for as long as its record.
-      const kept = event && step.kind === "failed" && this.settings.bodies === "failures" ? event : undefined;
-      const now = Date.now();
-      const target = "target" in step ? step.target : "";
-      const counted = countedAs(step as DeliveryStep);
-      const lastError =
-        step.kind === "failed" || step.kind === "dead" ? JSON.stringify({ at: now, failure: step.failure }) : "";
-      const keys = [
-        this.keys.webhook(receiptId),
-        this.keys.body(receiptId),
-        this.keys.targetHour(target, now),
-        this.keys.targetLastError(target),
-        this.keys.targetFiveMinutes(target, now),
-        ...outcomeIndexes,
-      ];
-      const score = Number.isNaN(receivedMs) ? "" : String(receivedMs);
-      const bodyTtl = Math.max(1, receivedMs + this.settings.maxAge - now);
-      const args = [
-        JSON.stringify(step),
-        maxElements,
-        receiptId,
-        score,
-        now,
-        kept?.id ?? "",
-        kept?.json() ?? "",
-        bodyTtl,
-        counted ?? "",
-        hourCountTtlMs,
-        lastError,
-        this.settings.maxAge,
-        fiveMinuteCountTtlMs,
-      ];
-      (pipeline as WithAddStep)[addStepCommand](keys.length, ...keys, ...args);
+    const indexes = outcomesOf(step as DeliveryStep).map((outcome) => this.keys.by("outcome", outcome));
+    // A failed event, kept once (`history.bodies: failures`) for as long as its record.
+    const kept = event && step.kind === "failed" && this.settings.bodies === "failures" ? event : undefined;
+    const now = Date.now();
+    const target = "target" in step ? step.target : "";
+    const counted = countedAs(step as DeliveryStep);
+    const failed = step.kind === "failed" || step.kind === "dead";
+    return this.#write({
+      t: "step",
+      key: this.keys.webhook(receiptId),
+      step: JSON.stringify(step),
+      id: receiptId,
+      maxElements: String(maxElements),
+      indexes,
+      // A step whose webhook's time is not known (a replay noted by id) joins an index only if new there.
+      ...(Number.isNaN(receivedMs) ? { now: String(now) } : { score: String(receivedMs) }),
+      ...(counted && {
+        counted,
+        hour: this.keys.targetHour(target, now),
+        hourTtl: String(hourCountTtlMs),
+        five: this.keys.targetFiveMinutes(target, now),
+        fiveTtl: String(fiveMinuteCountTtlMs),
+      }),
+      ...(failed && {
+        lastError: JSON.stringify({ at: now, failure: step.failure }),
+        lastErrorKey: this.keys.targetLastError(target),
+        lastErrorTtl: String(this.settings.maxAge),
+      }),
+      ...(kept && {
+        eventId: kept.id,
+        event: kept.json(),
+        bodyKey: this.keys.body(receiptId),
+        bodyTtl: String(Math.max(1, receivedMs + this.settings.maxAge - now)),
+      }),
+      register: this.#unregistered(indexes),
     });
   }
 
   /** An action taken by hand, in the capped list of them; kept as long as the history keeps webhooks. */
   action(action: TakenAction): Promise<void> {
-    return this.#write((pipeline) => {
-      pipeline.lpush(this.keys.actions, JSON.stringify(action));
-      pipeline.ltrim(this.keys.actions, 0, maxActions - 1);
-      pipeline.pexpire(this.keys.actions, this.settings.maxAge);
-    });
+    return this.#line(this.keys.actions, JSON.stringify(action), maxActions);
   }
 
   /** A refused request, in its source's capped list. */
   refused(request: RefusedRequest): void {
     if (this.settings.refused === 0) return;
-    void this.#write((pipeline) => {
-      const key = this.keys.refused(request.source);
-      pipeline.lpush(key, JSON.stringify(request));
-      pipeline.ltrim(key, 0, this.settings.refused - 1);
-      pipeline.pexpire(key, this.settings.maxAge);
-    });
+    void this.#line(this.keys.refused(request.source), JSON.stringify(request), this.settings.refused);
+  }
+
+  /** A line at the head of a capped list, kept as long as the history keeps webhooks. */
+  #line(key: string, line: string, max: number): Promise<void> {
+    return this.#write({ t: "line", key, line, max: String(max), ttl: String(this.settings.maxAge) });
   }
 
   /** Resolves once written, or left out: it never rejects. */
@@ -242,23 +255,12 @@ export class HistoryRecorder {
     return this.#writes.call(write).catch(this.#failed);
   }
 
-  /** Adds to a `by` index; a duplicate's webhook keeps the score it has (`NaN`: only if new). */
-  #index(pipeline: ChainableCommander, facet: Facet, value: string, receiptId: string, score: number): void {
-    const key = this.keys.by(facet, value);
-    if (Number.isNaN(score)) {
-      // ZADD needs a score: the record's own time, read from the main index, is not at hand here.
-      pipeline.zadd(key, "NX", Date.now(), receiptId);
-    } else {
-      pipeline.zadd(key, score, receiptId);
-    }
-    this.#register(pipeline, key);
-  }
-
-  /** Names an index once per process in the list the sweep by age walks. */
-  #register(pipeline: ChainableCommander, key: string): void {
-    if (this.#registered.has(key)) return;
+  /** The indexes not yet named in the list the sweep by age walks, by this process. */
+  #unregistered(indexes: readonly string[]): string[] | undefined {
+    const fresh = indexes.filter((key) => !this.#registered.has(key));
+    if (fresh.length === 0) return undefined;
     if (this.#registered.size > 10_000) this.#registered.clear();
-    this.#registered.add(key);
-    pipeline.sadd(this.keys.indexes, key);
+    for (const key of fresh) this.#registered.add(key);
+    return fresh;
   }
 }
