@@ -128,10 +128,10 @@ export class History {
       sampled += (record ?? 0) + (body ?? 0);
     }
     this.#stats.records = count;
-    // Each record is also in about five indexes, at about 60 bytes an entry (docs/operations.md).
+    // Each record is also in about six indexes, at about 145 bytes an entry (docs/operations.md).
     this.#stats.bytes = sample.length > 0 ? Math.round((sampled / sample.length + indexBytesPerRecord) * count) : 0;
   }
 }
 
-/** A record's share of the indexes it is in, measured (docs/operations.md, "History"). */
-const indexBytesPerRecord = 300;
+/** A record's share of the indexes it is in, measured by bench/history.ts (docs/operations.md). */
+const indexBytesPerRecord = 870;
