@@ -60,7 +60,8 @@ export async function startRelay(
   config: Config,
   options: {
     role?: Role;
-    logger: Logger /** The config's file, for the console's config page. */;
+    logger: Logger;
+    /** The config's file, for the console's config page. */
     configFile?: string;
   },
 ): Promise<RunningRelay> {

@@ -95,7 +95,7 @@ function describe(story: WebhookStory & { body?: unknown; failedEvents?: unknown
   }
 
   if (story.failedEvents && story.failedEvents.length > 0) {
-    lines.push("", `kept for a replay: ${counted(story.failedEvents.length, "event")} whose delivery failed`);
+    lines.push("", `kept for a replay: ${counted(story.failedEvents.length, "event")} of a delivery that failed a try`);
   }
   if (story.body !== undefined) {
     lines.push("", "body (kept by history.bodies)", JSON.stringify(story.body, null, 2));

@@ -171,7 +171,7 @@ function payloadHtml(story: ShownStory, bodies: string): Html {
   const parts: Html[] = [];
   if (story.body !== undefined) parts.push(html`<pre>${pretty(story.body)}</pre>`);
   if (story.failedEvents && story.failedEvents.length > 0) {
-    parts.push(html`<h3>Kept for a replay: ${counted(story.failedEvents.length, "event")} whose delivery failed</h3>
+    parts.push(html`<h3>Kept for a replay: ${counted(story.failedEvents.length, "event")} of a delivery that failed a try</h3>
 ${story.failedEvents.map((event) => html`<pre>${pretty(event)}</pre>`)}`);
   }
   if (parts.length > 0) return html`${parts}`;
