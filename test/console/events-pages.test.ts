@@ -1,14 +1,14 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { historyKeys } from "../../src/history/history-keys.js";
 import { HistoryReader } from "../../src/history/history-reader.js";
 import type { WebhookStory } from "../../src/history/story.js";
 import { storyWhen } from "../support/history.js";
-import { type HttpSink, startHttpSink } from "../support/http-sink.js";
 import { waitForQuietQueues } from "../support/quiet-queues.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
-import { type SlackApiServer, slackChannelId, slackWorkspaceUrl, startSlackApi } from "../support/slack-api.js";
+import { slackChannelId, slackWorkspaceUrl } from "../support/slack-api.js";
 import { aboutTicket, replyCreation, statusChange, ticketCreation } from "../support/ticket-events.js";
 import { useRedis } from "../support/use-redis.js";
+import { useTargetServers } from "../support/use-target-servers.js";
 
 const token = "console-events-token-7c1d";
 const slackToken = "xoxb-console-events";
@@ -20,18 +20,10 @@ const slackToken = "xoxb-console-events";
  */
 describe("the console's events, webhook and ticket pages", () => {
   const redis = useRedis();
-  let slack: SlackApiServer;
-  let sink: HttpSink;
+  const targets = useTargetServers(slackToken);
   let relay: TestRelay;
   let reader: HistoryReader;
   let cookie: string;
-
-  beforeAll(async () => {
-    [slack, sink] = await Promise.all([startSlackApi({ token: slackToken, channels: ["#support"] }), startHttpSink()]);
-  });
-  afterAll(async () => {
-    await Promise.all([slack.close(), sink.close()]);
-  });
 
   beforeEach(async () => {
     const prefix = uniquePrefix();
@@ -42,8 +34,8 @@ admin: { token: "${token}" }
 history: { bodies: all }
 sources: { socialboards: { type: socialboards, verifyToken: v, urlToken: u } }
 targets:
-  support-slack: { type: slack, token: "${slackToken}", channel: "#support", apiUrl: "${slack.url}", thread: true, pace: 0 }
-  crm: { type: http, url: "${sink.url}/hooks", timeout: 2s, retry: { attempts: 2, backoff: fixed, delay: 50ms } }
+  support-slack: { type: slack, token: "${slackToken}", channel: "#support", apiUrl: "${targets.slack.url}", thread: true, pace: 0 }
+  crm: { type: http, url: "${targets.sink.url}/hooks", timeout: 2s, retry: { attempts: 2, backoff: fixed, delay: 50ms } }
 routes:
   - name: tickets-to-slack
     match: { event: [ticket_creation, reply_creation] }
@@ -65,8 +57,8 @@ routes:
   afterEach(async () => {
     await waitForQuietQueues(relay.config.redis);
     await relay.close();
-    slack.reset();
-    sink.reset();
+    targets.slack.reset();
+    targets.sink.reset();
   });
 
   async function post(body: unknown): Promise<string> {
@@ -181,10 +173,10 @@ routes:
   });
 
   it("shows a webhook's tries, a 503 then a 200 with their latencies, and the link to its Slack message", async () => {
-    sink.respondWith({ status: 503, body: "busy, come back later" });
+    targets.sink.respondWith({ status: 503, body: "busy, come back later" });
     const receipt = await post(ticketCreation(5400001));
     const story = await settled(receipt);
-    const [slackPost] = slack.posts;
+    const [slackPost] = targets.slack.posts;
 
     const html = await page(`/console/events/${receipt}`);
     expect(html).toContain(`<h1>Webhook ${receipt}</h1>`);
@@ -218,11 +210,11 @@ routes:
   });
 
   it("replays a dead letter with the Replay button (and the page's CSRF token), and it reaches the target", async () => {
-    sink.respondWith({ status: 503, body: "down" }, { status: 503, body: "still down" });
+    targets.sink.respondWith({ status: 503, body: "down" }, { status: 503, body: "still down" });
     const receipt = await post(statusChange(5500001, "open", "pending"));
     await storyWhen(reader, receipt, (story) => story.deliveries[0]?.state === "dead");
     await waitForQuietQueues(relay.config.redis);
-    expect(sink.requests).toHaveLength(2);
+    expect(targets.sink.requests).toHaveLength(2);
 
     const before = await page(`/console/events/${receipt}`);
     expect(before).toContain('<span class="badge dead">dead letter</span>');
@@ -240,7 +232,7 @@ routes:
       redirect: "manual",
     });
     expect(forged.status).toBe(403);
-    expect(sink.requests).toHaveLength(2);
+    expect(targets.sink.requests).toHaveLength(2);
 
     const replay = await fetch(`${relay.url}${action}`, {
       method: "POST",
@@ -252,7 +244,7 @@ routes:
     const back = replay.headers.get("location") ?? "";
     expect(back).toMatch(new RegExp(`^/console/events/${receipt}\\?done=`));
     expect(new URL(back, relay.url).searchParams.get("done")).toBe("Replay queued 1 delivery.");
-    await sink.waitForRequests(3);
+    await targets.sink.waitForRequests(3);
     await storyWhen(reader, receipt, (story) => story.deliveries[0]?.state === "delivered");
     expect(relay.logs.join("")).toMatch(/"from":"console".*"msg":"replay from the console"/);
 
@@ -269,7 +261,7 @@ routes:
       receipts.push(await post(body));
     }
     for (const receipt of receipts) await settled(receipt);
-    const [root] = slack.posts;
+    const [root] = targets.slack.posts;
 
     // The header's search form asks /console/ticket?id=, which sends to the ticket's page.
     const search = await fetch(`${relay.url}/console/ticket?id=${ticket}`, { headers: { cookie }, redirect: "manual" });

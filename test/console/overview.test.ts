@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { DisabledTargets } from "../../src/queue/disabled-targets.js";
 import { Mutes } from "../../src/queue/mutes.js";
 import { relayKeys } from "../../src/queue/queues.js";
-import { type HttpSink, startHttpSink } from "../support/http-sink.js";
 import { waitForQuietQueues } from "../support/quiet-queues.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
-import { type SlackApiServer, startSlackApi } from "../support/slack-api.js";
+
 import { useRedis } from "../support/use-redis.js";
+import { useTargetServers } from "../support/use-target-servers.js";
 import { waitFor } from "../support/wait.js";
 
 const statusChange = readFileSync(
@@ -24,21 +24,14 @@ const slackToken = "xoxb-overview-test";
  */
 describe("the console's overview", () => {
   const redis = useRedis();
-  let slack: SlackApiServer;
-  let sink: HttpSink;
+  const targets = useTargetServers(slackToken);
   let relay: TestRelay;
   let cookie: string;
 
-  beforeAll(async () => {
-    [slack, sink] = await Promise.all([startSlackApi({ token: slackToken, channels: ["#support"] }), startHttpSink()]);
-  });
-  afterAll(async () => {
-    await Promise.all([slack.close(), sink.close()]);
-  });
   afterEach(async () => {
     await relay?.close();
-    slack.reset();
-    sink.reset();
+    targets.slack.reset();
+    targets.sink.reset();
   });
 
   async function start(extra = ""): Promise<void> {
@@ -49,8 +42,8 @@ admin: { token: "${token}" }
 sources:
   socialboards: { type: socialboards, verifyToken: v, urlToken: u }
 targets:
-  support-slack: { type: slack, token: "${slackToken}", channel: "#support", apiUrl: "${slack.url}", pace: 0 }
-  crm: { type: http, url: "${sink.url}/hooks", timeout: 2s }
+  support-slack: { type: slack, token: "${slackToken}", channel: "#support", apiUrl: "${targets.slack.url}", pace: 0 }
+  crm: { type: http, url: "${targets.sink.url}/hooks", timeout: 2s }
 retry: { attempts: 3, backoff: fixed, delay: 50ms }
 routes:
   - { name: everything, to: [support-slack, crm] }
@@ -118,7 +111,7 @@ ${extra}
 
   it("shows a 503 then 200 as a failed try beside the delivery, and the 503 as the last error with when", async () => {
     await start();
-    sink.respondWith({ status: 503, body: "busy, come back later" });
+    targets.sink.respondWith({ status: 503, body: "busy, come back later" });
     expect(await postWebhook(statusChange)).toBe(200);
     await waitForQuietQueues(relay.config.redis);
     const page = await overviewWhen(
@@ -135,7 +128,7 @@ ${extra}
 
   it("shows a target disabled by a 410 Gone with Enable, and the button enables it", async () => {
     await start();
-    sink.respondWith({ status: 410, body: "this hook was deleted" });
+    targets.sink.respondWith({ status: 410, body: "this hook was deleted" });
     expect(await postWebhook(statusChange)).toBe(200);
     await waitForQuietQueues(relay.config.redis);
     const page = await overviewWhen(
@@ -193,7 +186,7 @@ ${extra}
     const others = page.slice(page.indexOf('id="other-mutes"'));
     expect(textOf(others)).toContain("route nightly Muted until");
     expect(others).toContain('name="name" value="nightly"');
-    expect(sink.requests).toHaveLength(0);
+    expect(targets.sink.requests).toHaveLength(0);
   });
 
   it("counts a source's accepted and refused requests of the last hour, with the last refusal's reason", async () => {

@@ -1,12 +1,12 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { HistoryTools } from "../../src/history/history-tools.js";
 import { everyKey, openHistoryTools, storyWhen } from "../support/history.js";
-import { type HttpSink, startHttpSink } from "../support/http-sink.js";
 import { waitForQuietQueues } from "../support/quiet-queues.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
-import { type SlackApiServer, slackChannelId, slackWorkspaceUrl, startSlackApi } from "../support/slack-api.js";
+import { slackChannelId, slackWorkspaceUrl } from "../support/slack-api.js";
 import { replyCreation, statusChange, ticketCreation } from "../support/ticket-events.js";
 import { useRedis } from "../support/use-redis.js";
+import { useTargetServers } from "../support/use-target-servers.js";
 
 const slackToken = "xoxb-ticket-timeline";
 /**
@@ -22,18 +22,10 @@ const kept = 546372819054;
  */
 describe("a ticket's history", () => {
   const redis = useRedis();
-  let slack: SlackApiServer;
-  let sink: HttpSink;
+  const targets = useTargetServers(slackToken);
   let relay: TestRelay;
   let prefix: string;
   let history: { tools: HistoryTools; close(): Promise<void> };
-
-  beforeAll(async () => {
-    [slack, sink] = await Promise.all([startSlackApi({ token: slackToken, channels: ["#support"] }), startHttpSink()]);
-  });
-  afterAll(async () => {
-    await Promise.all([slack.close(), sink.close()]);
-  });
 
   beforeEach(async () => {
     prefix = uniquePrefix();
@@ -42,8 +34,8 @@ redis: { url: "${redis.url}", prefix: ${prefix} }
 allowPrivateNetwork: true
 sources: { socialboards: { type: socialboards, verifyToken: v, urlToken: u } }
 targets:
-  support-slack: { type: slack, token: "${slackToken}", channel: "#support", apiUrl: "${slack.url}", thread: true, pace: 0 }
-  crm: { type: http, url: "${sink.url}/hooks", timeout: 2s, retry: { attempts: 1 } }
+  support-slack: { type: slack, token: "${slackToken}", channel: "#support", apiUrl: "${targets.slack.url}", thread: true, pace: 0 }
+  crm: { type: http, url: "${targets.sink.url}/hooks", timeout: 2s, retry: { attempts: 1 } }
 routes:
   - { name: everything, to: [support-slack, crm] }
 `);
@@ -52,8 +44,8 @@ routes:
   afterEach(async () => {
     await relay.close();
     await history.close();
-    slack.reset();
-    sink.reset();
+    targets.slack.reset();
+    targets.sink.reset();
   });
 
   async function post(body: unknown): Promise<string> {
@@ -90,7 +82,7 @@ routes:
       { type: "ticket_status_change", previousStatus: "pending", status: "closed" },
     ]);
     // One thread: the creation is its root, the rest reply in it.
-    const [root, ...replies] = slack.posts;
+    const [root, ...replies] = targets.slack.posts;
     expect(replies.map((reply) => reply.thread_ts)).toEqual([root?.ts, root?.ts, root?.ts]);
     expect(timeline.slackThread).toBe(`${slackWorkspaceUrl}archives/${slackChannelId}/p${root?.ts.replace(".", "")}`);
     // The same as `events --ticket` finds, newest first.
@@ -99,7 +91,7 @@ routes:
   });
 
   it("forgets every record of a ticket, its dead letter and its thread, and nothing of another ticket", async () => {
-    sink.respondWith({ status: 503, body: "crm is down" });
+    targets.sink.respondWith({ status: 503, body: "crm is down" });
     const first = await post(ticketCreation(forgotten));
     const dead = await storyWhen(history.tools.reader, first, (s) =>
       s.deliveries.some((d) => d.target === "crm" && d.state === "dead"),
@@ -108,7 +100,7 @@ routes:
     await settled(await post(statusChange(forgotten, "open", "pending")));
     await settled(await post(ticketCreation(kept)));
     await waitForQuietQueues(relay.config.redis);
-    expect(slack.posts).toHaveLength(3);
+    expect(targets.slack.posts).toHaveLength(3);
     const anyOf = async (id: number) =>
       (await everyKey(redis.client, `${prefix}:*`)).filter(
         ({ key, text }) => key.includes(String(id)) || text.includes(String(id)),

@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { historyKeys } from "../../src/history/history-keys.js";
 import { HistoryReader } from "../../src/history/history-reader.js";
 import type { WebhookStory } from "../../src/history/story.js";
-import { type HttpSink, startHttpSink } from "../support/http-sink.js";
 import { waitForQuietQueues } from "../support/quiet-queues.js";
 import { startTestRelay, type TestRelay, uniquePrefix } from "../support/relay.js";
-import { type SlackApiServer, slackChannelId, slackWorkspaceUrl, startSlackApi } from "../support/slack-api.js";
+import { slackChannelId, slackWorkspaceUrl } from "../support/slack-api.js";
 import { useRedis } from "../support/use-redis.js";
+import { useTargetServers } from "../support/use-target-servers.js";
 import { waitFor } from "../support/wait.js";
 
 const statusChange = readFileSync(
@@ -22,17 +22,9 @@ const slackToken = "xoxb-history-test";
  */
 describe("the history of a webhook", () => {
   const redis = useRedis();
-  let slack: SlackApiServer;
-  let sink: HttpSink;
+  const targets = useTargetServers(slackToken);
   let relay: TestRelay;
   let reader: HistoryReader;
-
-  beforeAll(async () => {
-    [slack, sink] = await Promise.all([startSlackApi({ token: slackToken, channels: ["#support"] }), startHttpSink()]);
-  });
-  afterAll(async () => {
-    await Promise.all([slack.close(), sink.close()]);
-  });
 
   beforeEach(async () => {
     const prefix = uniquePrefix();
@@ -43,8 +35,8 @@ allowPrivateNetwork: true
 sources:
   socialboards: { type: socialboards, verifyToken: v, urlToken: u }
 targets:
-  support-slack: { type: slack, token: "${slackToken}", channel: "#support", apiUrl: "${slack.url}", pace: 0 }
-  crm: { type: http, url: "${sink.url}/hooks", timeout: 2s }
+  support-slack: { type: slack, token: "${slackToken}", channel: "#support", apiUrl: "${targets.slack.url}", pace: 0 }
+  crm: { type: http, url: "${targets.sink.url}/hooks", timeout: 2s }
 retry: { attempts: 3, backoff: fixed, delay: 50ms }
 routes:
   - name: pending-to-slack
@@ -59,8 +51,8 @@ routes:
   });
   afterEach(async () => {
     await relay.close();
-    slack.reset();
-    sink.reset();
+    targets.slack.reset();
+    targets.sink.reset();
   });
 
   async function post(body: string): Promise<string> {
@@ -89,7 +81,7 @@ routes:
       { route: "closed-to-crm", decision: "notTried", why: "pending-to-slack took the event and has no continue" },
     ]);
     const slackDelivery = story.deliveries.find((d) => d.target === "support-slack");
-    const [post_] = slack.posts;
+    const [post_] = targets.slack.posts;
     expect(slackDelivery?.steps).toMatchObject([
       {
         kind: "delivered",
@@ -121,7 +113,7 @@ routes:
   });
 
   it("keeps both tries of a 503 then 200, with their status and how long each took", async () => {
-    sink.respondWith({ status: 503, body: "busy, come back later" });
+    targets.sink.respondWith({ status: 503, body: "busy, come back later" });
     const receipt = await post(statusChange);
     const story = await storyWhenSettled(receipt, (s) => s.deliveries.every((d) => d.state === "delivered"));
     const crm = story.deliveries.find((d) => d.target === "crm");

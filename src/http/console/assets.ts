@@ -56,7 +56,11 @@ button.danger { background: var(--bad); }
 .login input { width: 100%; margin: .3rem 0 .8rem; }
 .steps { list-style: none; padding: 0; margin: .25rem 0 .75rem; }
 .steps li { padding: .2rem 0; border-bottom: 1px dashed var(--line); }
-@media (max-width: 640px) { main { padding: .6rem; } th, td { padding: .3rem; } .hide-narrow { display: none; } }
+@media (max-width: 640px) { main { padding: .6rem; } th, td { padding: .3rem; } .hide-narrow { display: none; }
+  /* The navigation on one line that scrolls sideways, under the name and the search: a phone keeps its screen for the page. */
+  .top { padding: .4rem .6rem; }
+  .top nav { order: 3; flex: 1 0 100%; flex-wrap: nowrap; overflow-x: auto; }
+  .ticket-search input { width: 7rem; } }
 `;
 
 /** What every page can do: ask before an action that cannot be undone, select all rows. */
