@@ -59,8 +59,11 @@ button.danger { background: var(--bad); }
 @media (max-width: 640px) { main { padding: .6rem; } th, td { padding: .3rem; } .hide-narrow { display: none; }
   /* The navigation on one line that scrolls sideways, under the name and the search: a phone keeps its screen for the page. */
   .top { padding: .4rem .6rem; }
+  .top { gap: .4rem .6rem; }
   .top nav { order: 3; flex: 1 0 100%; flex-wrap: nowrap; overflow-x: auto; }
-  .ticket-search input { width: 7rem; } }
+  .top nav a { white-space: nowrap; }
+  .ticket-search input { width: 5.5rem; }
+  .top button { padding: .3rem .55rem; } }
 `;
 
 /** What every page can do: ask before an action that cannot be undone, select all rows. */
