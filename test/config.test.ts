@@ -49,6 +49,14 @@ describe("config", () => {
       maxConnections: 1024,
       headersTimeout: 10_000,
       requestTimeout: 30_000,
+      trustProxy: false,
+    });
+    expect(config.history).toEqual({
+      enabled: true,
+      maxAge: 7 * 24 * 3_600_000,
+      maxWebhooks: 100_000,
+      refused: 1000,
+      bodies: "failures",
     });
     expect(config.workers).toEqual({
       concurrency: 50,
