@@ -224,7 +224,7 @@ targets:
   it("lists the keys there are when none is close", () => {
     const problems = problemsOf(`sources:\n${socialboards}\nserver: { prot: 80, colour: blue }\n`);
     expect(problems).toContainEqual(
-      'relay.yaml:3:17 server.prot: unknown keys "prot" (did you mean "port"?), "colour" (keys here: port, host, bodyLimit, maxEventsPerWebhook, maxBodyBytesInFlight, maxConnections, headersTimeout, requestTimeout)',
+      'relay.yaml:3:17 server.prot: unknown keys "prot" (did you mean "port"?), "colour" (keys here: port, host, bodyLimit, maxEventsPerWebhook, maxBodyBytesInFlight, maxConnections, headersTimeout, requestTimeout, trustProxy)',
     );
   });
 });
