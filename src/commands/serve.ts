@@ -53,7 +53,18 @@ Logs are JSON lines, or lines for people when stdout is a terminal or with --pre
       console.error(error.message);
       return 1;
     }
-    const stopWatching = watchConfig(file, relay, logger, config);
+    // A file reloaded still says `redis.url: embedded`: that is the Redis this process started,
+    // not a change of section that needs a restart.
+    const running = redis?.url;
+    const reloading: RunningRelay =
+      running === undefined
+        ? relay
+        : {
+            ...relay,
+            reload: (next) =>
+              relay.reload(next.redis.url === embedded ? { ...next, redis: { ...next.redis, url: running } } : next),
+          };
+    const stopWatching = watchConfig(file, reloading, logger, config);
 
     // Finish what is in flight, then exit: intake stops, workers finish the jobs in hand (each
     // bounded by its target's timeout) and take no new ones.

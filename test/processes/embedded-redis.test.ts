@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,6 +72,11 @@ routes:
       { what: "a webhook accepted after the restart", timeoutMs: 15_000 },
     );
     await sink.waitForRequests(2, 15_000);
+
+    // The same file saved again is reloaded without a word about sections that need a restart.
+    writeFileSync(relay.configFile, `${config()}\n# saved again\n`);
+    await waitFor(() => relay.lines.some((line) => line.includes("config reloaded")), { what: "the reload" });
+    expect(relay.lines.filter((line) => line.includes("take effect after a restart"))).toEqual([]);
 
     relay.kill("SIGTERM");
     expect((await relay.exited).code).toBe(0);
