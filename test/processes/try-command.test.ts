@@ -207,6 +207,25 @@ routes:
     expect(mismatch.stderr).toContain("new_assigned_message is a Sonar event");
   });
 
+  it("says a delivery to a muted target is held by the mute, and until when", async () => {
+    const muted = await runCli(["mute", "crm", "--for", "1h", "--config", configFile]);
+    expect(muted.code).toBe(0);
+    try {
+      const { code, stdout, ms } = await tryCommand("--wait", "3s");
+
+      expect(code).toBe(1);
+      expect(stdout).not.toContain("undefined");
+      expect(stdout).toMatch(
+        /held by mute\s+\S+\.0\.crm\s+not sent while muted \(target:crm until \d{4}-\d\d-\d\dT[\d:.]+Z\)/,
+      );
+      expect(stdout).toMatch(/delivered\s+\S+\.0\.support-slack/);
+      // The mute outlasts the wait: try stops waiting for it.
+      expect(ms).toBeLessThan(8000);
+    } finally {
+      expect((await runCli(["unmute", "crm", "--config", configFile])).code).toBe(0);
+    }
+  });
+
   it("has its own --help", async () => {
     const { code, stdout } = await runCli(["try", "--help"]);
     expect(code).toBe(0);

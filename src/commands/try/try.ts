@@ -1,12 +1,13 @@
 import { resolveConfigPath } from "../../config/load.js";
 import type { Config } from "../../config/schema.js";
+import type { HistoryTools } from "../../history/history-tools.js";
 import { deliveryJobId } from "../../queue/jobs.js";
 import { type Command, parseOptions, UsageError } from "../command.js";
 import { durationOption } from "../duration-option.js";
 import { loadOrReport } from "../load-config.js";
 import { counted, printJson } from "../output.js";
 import { withLoadedRelayState } from "../relay-state.js";
-import { type ExpectedDelivery, type FollowedDelivery, followDeliveries } from "./follow.js";
+import { type ExpectedDelivery, type FollowedDelivery, followDeliveries, type HeldLookup } from "./follow.js";
 import { describePlan, type PlannedEvent, plan } from "./plan.js";
 import { type PostOutcome, postSample } from "./post.js";
 import {
@@ -160,12 +161,13 @@ matches; 1 when the relay did not accept it or a delivery was not delivered; 2 o
     const deliveries = expected.length === 1 ? "1 delivery" : `${expected.length} deliveries`;
     say(`following ${deliveries} for up to ${waitMs / 1000}s`);
     let followed = false;
-    const code = await withLoadedRelayState(config, file, async ({ deliveryProgress }) => {
+    const code = await withLoadedRelayState(config, file, async ({ deliveryProgress, history }) => {
+      const held: HeldLookup | undefined = config.history.enabled ? (id) => lastHolds(history.reader, id) : undefined;
       report.deliveries = await followDeliveries(
         deliveryProgress,
         { id: outcome.receipt, receivedAt: postedAt },
         expected,
-        { waitMs, file, say },
+        { waitMs, file, say, ...(held && { held }) },
       );
       followed = true;
       const delivered = report.deliveries.filter((delivery) => delivery.state === "delivered").length;
@@ -178,6 +180,19 @@ matches; 1 when the relay did not accept it or a delivery was not delivered; 2 o
     return followed ? code : 1;
   },
 };
+
+/** Each delivery of the webhook whose last step in the history is a hold, with that hold. */
+async function lastHolds(reader: HistoryTools["reader"], receiptId: string): ReturnType<HeldLookup> {
+  const holds: Awaited<ReturnType<HeldLookup>> = new Map();
+  const story = await reader.show(receiptId).catch(() => undefined);
+  for (const delivery of story?.deliveries ?? []) {
+    const last = delivery.steps.at(-1);
+    if (last?.kind === "held") {
+      holds.set(delivery.id, { by: last.by, until: new Date(last.until).toISOString(), why: last.why });
+    }
+  }
+  return holds;
+}
 
 type ChosenSource = { id: string; platform: SamplePlatform; token: string | undefined };
 
