@@ -97,7 +97,7 @@ const reply: RelayEvent = {
   previousStatus: undefined,
   tags: ["vip", "billing"],
   tagsAdded: ["vip"],
-  author: { name: "Anna Larsen", email: "anna.larsen@yourcompany.com" },
+  author: { role: "agent", name: "Anna Larsen", email: "anna.larsen@yourcompany.com" },
   message: { kind: "reply", id: "1", text: "We refunded your order" },
   raw: { ReplyCount: 3, Ticket: { Properties: { IsSpam: false }, Tags: [{ Name: "vip" }, { Name: "billing" }] } },
 };
@@ -127,6 +127,8 @@ describe("route matching on any field", () => {
     ["a payload path that is not there", "{ payload.Ticket.Nope: { exists: true } }", false],
     ["no inherited property of the payload", "{ payload.constructor: { exists: true } }", false],
     ["several operators that must all hold", '{ author.name: { glob: "Anna *", not: "Anna Smith" } }', true],
+    ["the author's role: a team member's reply", "{ author.role: agent }", true],
+    ["the author's role: not a customer's", "{ author.role: customer }", false],
   ])("matches %s: %s", (_, match, expected) => {
     expect(matches(match)).toBe(expected);
   });

@@ -25,6 +25,8 @@ export const matchFields = {
   tags: (event) => event.tags,
   tagsAdded: (event) => event.tagsAdded,
   tagsRemoved: (event) => event.tagsRemoved,
+  /** `customer`, `agent` or `bot` (events.ts, Person): a customer's reply, not the team's own. */
+  "author.role": (event) => event.author?.role,
   "author.name": (event) => event.author?.name,
   "author.email": (event) => event.author?.email,
   "customer.name": (event) => event.customer?.name,
