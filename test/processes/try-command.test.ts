@@ -226,9 +226,13 @@ routes:
     }
   });
 
-  it("has its own --help", async () => {
+  it("has its own --help, which lists the sample events of each platform", async () => {
     const { code, stdout } = await runCli(["try", "--help"]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: ticket-relay try \[EVENT\]/);
+    expect(stdout).toMatch(/The sample EVENTs:\n {2}Socialboards:\n[\s\S]*ticket_status_change[\s\S]*\n {2}Sonar:\n/);
+    for (const event of ["reply_creation", "conversation_closed", "new_assigned_message", "customer_created"]) {
+      expect(stdout).toContain(event);
+    }
   });
 });

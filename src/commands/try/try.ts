@@ -45,9 +45,7 @@ interface TryReport {
   ok: boolean;
 }
 
-export const tryCommand: Command = {
-  name: "try",
-  help: `Usage: ticket-relay try [EVENT] [--source ID] [--url BASE] [--wait 15s] [--json] [--config FILE]
+const usage = `Usage: ticket-relay try [EVENT] [--source ID] [--url BASE] [--wait 15s] [--json] [--config FILE]
 
 Posts a realistic sample webhook to the running relay and shows what happened to it: which
 routes and targets the config sends it to, what the relay answered, and each delivery as it
@@ -66,7 +64,14 @@ The samples are the payloads in test/fixtures/<platform>/<event>.json. Each run 
 sample, e.g. "(try 3f9a2c)" in the ticket title, so the relay does not take a second run for
 the platform re-sending the first.
 Exit 0 when every delivery was delivered, or when the relay accepted an event that no route
-matches; 1 when the relay did not accept it or a delivery was not delivered; 2 on a usage error.`,
+matches; 1 when the relay did not accept it or a delivery was not delivered; 2 on a usage error.`;
+
+export const tryCommand: Command = {
+  name: "try",
+  // A getter: the list of samples is read from the fixtures when the help is asked for.
+  get help() {
+    return `${usage}\n\nThe sample EVENTs:\n${sampleList(sampleEvents())}`;
+  },
 
   async run(args) {
     const { values, positionals } = parseOptions(
@@ -253,8 +258,13 @@ function answerOf(outcome: PostOutcome): TryReport["answer"] {
 }
 
 function unknownEvent(event: string, events: Record<SamplePlatform, string[]>): string {
+  return `no sample event "${event}"; there are samples of these:\n${sampleList(events)}`;
+}
+
+/** The sample events per platform, a list each, as the help and the answer to an unknown event show them. */
+function sampleList(events: Record<SamplePlatform, string[]>): string {
   const lists = samplePlatforms.map((platform) => `  ${platformNames[platform]}:\n${wrapped(events[platform])}`);
-  return `no sample event "${event}"; there are samples of these:\n${lists.join("\n")}`;
+  return lists.join("\n");
 }
 
 /** Names in lines of at most about 100 characters, indented. */
