@@ -91,6 +91,20 @@ routes:
     expect(requestsFor(receipt)).toHaveLength(1);
   });
 
+  it("posts under a sample ticket number of its own, and its message says it is a sample", async () => {
+    const { code, stdout } = await tryCommand();
+
+    expect(code).toBe(0);
+    expect(stdout).toContain("as ticket #9990001");
+    const receipt = /receipt ([0-9a-f-]{36})/.exec(stdout)?.[1] ?? "";
+    const post = slack.posts.at(-1);
+    expect(post?.text).toMatch(
+      /^Ticket #9990001 "Cat is ill \(sample: ticket-relay try [0-9a-f]{6}\)": open → pending$/,
+    );
+    expect(JSON.stringify(post)).not.toContain("4478963");
+    expect(JSON.stringify(requestsFor(receipt)[0]?.json)).toContain('"ticketId":"9990001"');
+  });
+
   it("is not taken for a duplicate when run twice in a row", async () => {
     const first = await tryCommand("--json");
     const second = await tryCommand("--json");

@@ -29,7 +29,19 @@ export interface Sample {
   body: Record<string, unknown>;
   /** Short and random: tells this run's post apart in Slack, the logs and the dedupe window. */
   marker: string;
+  /** What the marker reads as where a person sees it: `(sample: ticket-relay try 3f9a2c)`. */
+  mark: string;
 }
+
+/**
+ * The ticket number `try` posts its Socialboards samples under, in place of the fixtures'
+ * 4478963 (the ticket of Socialboards' documentation, which a real ticket may share): samples
+ * then never join a real ticket's thread, and all of them share one obviously-sample thread.
+ */
+export const sampleTicketId = 9990001;
+
+/** The ticket number the fixtures use, as Socialboards' documentation does. */
+const fixtureTicketId = 4478963;
 
 /** The event types there is a sample of, per platform, sorted; empty when the fixtures are missing. */
 export function sampleEvents(): Record<SamplePlatform, string[]> {
@@ -63,11 +75,18 @@ export function samplesFolder(): string {
  */
 export function loadSample(platform: SamplePlatform, event: string): Sample {
   const file = `test/fixtures/${platform}/${event}.json`;
-  const body = sampleBody(platform, event);
+  const body = withSampleTicket(sampleBody(platform, event));
   const marker = randomBytes(3).toString("hex");
-  const marked = platform === "socialboards" ? markSocialboards(body, marker) : markSonar(body, marker);
+  const mark = `(sample: ticket-relay try ${marker})`;
+  const marked = platform === "socialboards" ? markSocialboards(body, mark) : markSonar(body, mark);
   if (!marked) body[platform === "socialboards" ? "TicketRelayTry" : "ticket_relay_try"] = marker;
-  return { platform, event, file, body, marker };
+  return { platform, event, file, body, marker, mark };
+}
+
+/** The body with the fixtures' ticket number, wherever it appears (ids, inbox links), made the sample's. */
+function withSampleTicket(body: Record<string, unknown>): Record<string, unknown> {
+  const text = JSON.stringify(body).replace(new RegExp(`\\b${fixtureTicketId}\\b`, "g"), String(sampleTicketId));
+  return JSON.parse(text) as Record<string, unknown>;
 }
 
 /**
@@ -89,14 +108,14 @@ const socialboardsTexts = [
   ["Message", "Message"],
 ] as const;
 
-function markSocialboards(body: Record<string, unknown>, marker: string): boolean {
+function markSocialboards(body: Record<string, unknown>, mark: string): boolean {
   let marked = false;
   const items = Array.isArray(body.Events) ? body.Events : [];
   for (const item of items) {
     for (const [object, field] of socialboardsTexts) {
       const holder = asRecord(asRecord(item)?.[object]);
       if (holder && typeof holder[field] === "string") {
-        holder[field] = `${holder[field]} (try ${marker})`;
+        holder[field] = `${holder[field]} ${mark}`;
         marked = true;
       }
     }
@@ -104,9 +123,9 @@ function markSocialboards(body: Record<string, unknown>, marker: string): boolea
   return marked;
 }
 
-function markSonar(body: Record<string, unknown>, marker: string): boolean {
+function markSonar(body: Record<string, unknown>, mark: string): boolean {
   if (typeof body.text !== "string") return false;
-  body.text = `${body.text} (try ${marker})`;
+  body.text = `${body.text} ${mark}`;
   return true;
 }
 

@@ -19,6 +19,7 @@ import {
   sampleEvents,
   samplePlatforms,
   samplesFolder,
+  sampleTicketId,
 } from "./sample.js";
 
 const defaultWaitMs = 15_000;
@@ -60,9 +61,11 @@ terminal.
   --wait 15s   how long to follow the deliveries (30s, 1m …)
   --json       the whole story as one JSON document
 
-The samples are the payloads in test/fixtures/<platform>/<event>.json. Each run marks its
-sample, e.g. "(try 3f9a2c)" in the ticket title, so the relay does not take a second run for
-the platform re-sending the first.
+The samples are the payloads in test/fixtures/<platform>/<event>.json. A Socialboards sample
+is posted as ticket #${sampleTicketId}, not a real ticket's number, so all samples share one thread of
+their own. Each run marks its sample, e.g. "(sample: ticket-relay try 3f9a2c)" in the ticket
+title, so the message says it is a sample and the relay does not take a second run for the
+platform re-sending the first.
 Exit 0 when every delivery was delivered, or when the relay accepted an event that no route
 matches; 1 when the relay did not accept it or a delivery was not delivered; 2 on a usage error.`;
 
@@ -133,7 +136,8 @@ export const tryCommand: Command = {
     };
     const say = values.json ? () => undefined : (line: string) => console.log(line);
 
-    say(`sample    ${sample.file}, marked "(try ${sample.marker})"`);
+    const ticket = sample.platform === "socialboards" ? ` as ticket #${sampleTicketId}` : "";
+    say(`sample    ${sample.file}${ticket}, marked "${sample.mark}"`);
     for (const event of planned) describePlan(event, planned.length > 1, say);
     say(`post      ${report.url}`);
 
