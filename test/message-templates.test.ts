@@ -152,7 +152,7 @@ routes:
         "Status: open → pending",
         "Customer: Robert Baker",
         "Category: Other cases",
-        "Channel: web",
+        "Came in by: web",
         "Sentiment: question",
         "Community: yourCompany",
         "Open it: https://inbox.socialboards.com/yourCompany/tickets?ticketId=4478963 (route pending)",

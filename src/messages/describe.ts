@@ -66,7 +66,8 @@ function commonFields(event: RelayEvent): MessageField[] {
     add("Tag changes", tagDelta(event.tagsAdded, event.tagsRemoved));
   if (event.tags?.length) add("Tags", event.tags.join(", "));
   add("State", event.state);
-  add("Channel", event.ticket?.channel);
+  // Not "Channel": in a Slack message that reads as a Slack channel.
+  add("Came in by", event.ticket?.channel);
   // Details for a full view (email, HTTP JSON), not for a glance: Slack leaves them out.
   if (event.ticket?.sentiment)
     fields.push({ label: "Sentiment", value: oneLine(event.ticket.sentiment), detail: true });
