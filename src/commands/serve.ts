@@ -13,13 +13,17 @@ import { parseSharedOptions } from "./shared-options.js";
  */
 const shutdownLimitMs = 25_000;
 
+/** Signals closer together than this are one Ctrl-C that reached the relay twice. */
+const sameKeypressMs = 1000;
+
 export const serve: Command = {
   name: "serve",
   help: `Usage: ticket-relay serve [--config FILE] [--role all|ingest|worker] [--pretty]
 
 Runs the relay. all (the default) is ingest and workers in one process; ingest receives
 webhooks (and serves the admin API when admin.token is set); worker routes and delivers.
-On SIGTERM or SIGINT it finishes what is in flight and exits 0; a second signal exits at once.
+On SIGTERM or SIGINT (Ctrl-C) it finishes what is in flight and exits 0; a second signal, more
+than a second after the first, exits at once.
 On SIGHUP, and whenever the config file changes, it loads the file again once the file has
 stopped changing (500 ms): a valid one is put in force at once (sources, routes, targets, retry);
 an invalid one, or one with no routes or no targets where the running config has some, is
@@ -67,22 +71,31 @@ Logs are JSON lines, or lines for people when stdout is a terminal or with --pre
     const stopWatching = watchConfig(file, reloading, logger, config);
 
     // Finish what is in flight, then exit: intake stops, workers finish the jobs in hand (each
-    // bounded by its target's timeout) and take no new ones.
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        logger.info({ signal }, "shutting down");
-        resolve();
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    });
-    // A second Ctrl-C means "now"; and a shutdown never outlasts the 35 s docker-compose gives.
+    // bounded by its target's timeout) and take no new ones. A second signal means "now", but
+    // not one within a second of the first: `npm start` passes on the Ctrl-C the terminal has
+    // already sent to the whole process group, so one keypress arrives twice.
     const forceExit = (why: string) => {
       logger.error(why);
+      // The embedded Redis is in a process group of its own: no Ctrl-C reaches it but this.
+      redis?.stopNow();
       process.exit(1);
     };
-    process.once("SIGINT", () => forceExit("second signal; exiting without waiting"));
-    process.once("SIGTERM", () => forceExit("second signal; exiting without waiting"));
+    let signalledAt: number | undefined;
+    await new Promise<void>((resolve) => {
+      const onSignal = (signal: string) => {
+        if (signalledAt === undefined) {
+          signalledAt = Date.now();
+          logger.info({ signal }, "shutting down");
+          resolve();
+        } else if (Date.now() - signalledAt > sameKeypressMs) {
+          forceExit("second signal; exiting without waiting");
+        }
+      };
+      // Listeners stay for the whole shutdown: a signal with none would end the process at once.
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+    });
+    // A shutdown never outlasts the 35 s docker-compose gives.
     setTimeout(
       () => forceExit(`shutdown took over ${shutdownLimitMs / 1000} s; exiting anyway`),
       shutdownLimitMs,

@@ -24,6 +24,8 @@ export interface EmbeddedRedis {
   url: string;
   /** Stops the server, if this process started it; its data stays in the data folder. */
   stop(): Promise<void>;
+  /** Sends the server SIGTERM without waiting, for a process about to exit at once. */
+  stopNow(): void;
 }
 
 /** Where a running embedded Redis writes its address, so `dlq`, `targets` and `try` find it. */
@@ -31,19 +33,54 @@ function addressFile(dataDir: string): string {
   return join(dataDir, "address");
 }
 
+/** The process id of the relay that started the embedded Redis, and stops it. */
+function ownerFile(dataDir: string): string {
+  return join(dataDir, "owner");
+}
+
+/** Whether the relay that started the Redis at `dataDir` is gone without stopping it. */
+function ownerIsGone(dataDir: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(ownerFile(dataDir), "utf8").trim());
+  } catch {
+    // Started by a relay that wrote no owner: take it as running.
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
 /**
  * Starts a redis-server for this relay and keeps it running: AOF on (every accepted webhook
  * survives a restart), `noeviction` (a full Redis refuses writes instead of dropping events),
  * data in `dataDir`, listening on a free loopback port only. If it dies it is started again,
  * on the same port, with its data. When another relay process on this machine already runs
- * one for the same folder, that one is used instead (and left running).
+ * one for the same folder, that one is used instead (and left running). One left behind by a
+ * relay that was killed (SIGKILL) is shut down and started again under this relay.
+ *
+ * The server runs in a process group of its own, so the Ctrl-C a terminal sends to the relay's
+ * group does not reach it: the relay stops it last, once nothing needs Redis any more.
  */
 export async function startEmbeddedRedis(dataDir: string, logger: Logger): Promise<EmbeddedRedis> {
   const dir = resolve(dataDir);
-  const running = await runningEmbeddedRedis(dir);
+  let running = await runningEmbeddedRedis(dir);
+  if (running && ownerIsGone(dir)) {
+    logger.warn(
+      { url: running, dataDir: dir },
+      "an embedded Redis was left running by a relay that did not stop; stopping it and starting it again",
+    );
+    await shutDown(running);
+    running = undefined;
+  }
   if (running) {
     logger.info({ url: running, dataDir: dir }, "using the embedded Redis another relay process started");
-    return { url: running, stop: async () => undefined };
+    return { url: running, stop: async () => undefined, stopNow: () => undefined };
   }
   const binary = findOnPath("redis-server");
   if (!binary) throw new RedisServerMissing();
@@ -59,7 +96,8 @@ export async function startEmbeddedRedis(dataDir: string, logger: Logger): Promi
   let restartDelayMs = 1000;
   let lastOutput = "";
   const launch = () => {
-    const spawned = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    // detached: a process group of its own, out of reach of the terminal's Ctrl-C.
+    const spawned = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
     child = spawned;
     const keep = (chunk: Buffer) => {
       lastOutput = (lastOutput + String(chunk)).slice(-2000);
@@ -83,6 +121,7 @@ export async function startEmbeddedRedis(dataDir: string, logger: Logger): Promi
     throw new Error(`embedded Redis did not start: ${lastOutput.trim() || "no output"}`);
   }
   restartDelayMs = 1000;
+  writeFileSync(ownerFile(dir), String(process.pid));
   writeFileSync(addressFile(dir), url);
   logger.info(
     { url, dataDir: dir },
@@ -94,6 +133,7 @@ export async function startEmbeddedRedis(dataDir: string, logger: Logger): Promi
       stopping = true;
       const current = child;
       rmSync(addressFile(dir), { force: true });
+      rmSync(ownerFile(dir), { force: true });
       if (!current || current.exitCode !== null || current.signalCode !== null) return;
       const exited = new Promise((done) => current.once("exit", done));
       // SIGTERM: Redis flushes its append-only file before it exits.
@@ -101,6 +141,13 @@ export async function startEmbeddedRedis(dataDir: string, logger: Logger): Promi
       const timer = setTimeout(() => current.kill("SIGKILL"), 5000);
       await exited;
       clearTimeout(timer);
+    },
+    stopNow() {
+      stopping = true;
+      rmSync(addressFile(dir), { force: true });
+      rmSync(ownerFile(dir), { force: true });
+      // SIGTERM: Redis still flushes its append-only file, after this process has gone.
+      child?.kill("SIGTERM");
     },
   };
 }
@@ -143,6 +190,24 @@ function freeLoopbackPort(): Promise<number> {
       probe.close(() => done(port));
     });
   });
+}
+
+/** SHUTDOWN: Redis flushes its append-only file and exits; the connection closing is the answer. */
+async function shutDown(url: string): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    await client.shutdown().catch(() => undefined);
+  } catch {
+    // gone already
+  } finally {
+    client.disconnect();
+  }
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && (await answersPing(url, 100))) {
+    await new Promise((wait) => setTimeout(wait, 100));
+  }
 }
 
 async function answersPing(url: string, withinMs: number): Promise<boolean> {

@@ -35,13 +35,15 @@ process.once("exit", () => {
 export async function startRelayProcess(
   yaml: string,
   role: Role = "all",
-  options: { env?: NodeJS.ProcessEnv; startTimeoutMs?: number } = {},
+  // detached: a process group of its own, which a test signals whole as a terminal does.
+  options: { env?: NodeJS.ProcessEnv; startTimeoutMs?: number; detached?: boolean } = {},
 ): Promise<RelayProcess> {
   const dir = mkdtempSync(join(tmpdir(), "relay-process-"));
   const file = join(dir, "relay.yaml");
   writeFileSync(file, yaml);
   const child = spawn(process.execPath, ["--import", "tsx", entry, "serve", "--config", file, "--role", role], {
     stdio: ["ignore", "pipe", "pipe"],
+    detached: options.detached ?? false,
     // A worker's ops server on a free port: several test files run worker processes at once.
     env: { ...process.env, LOG_LEVEL: "debug", OPS_PORT: process.env.OPS_PORT ?? "0", ...options.env },
   });
