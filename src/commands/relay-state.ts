@@ -40,10 +40,20 @@ export interface RelayState {
 export async function withRelayState(
   configFlag: string | undefined,
   work: (state: RelayState) => Promise<number>,
+  /**
+   * `history`: the command reads the history (`events`, `ticket`). With `history.enabled: false`
+   * the relay keeps nothing to read, so it says so before connecting and exits 1, rather than
+   * answer "no webhooks" as if none had come.
+   */
+  needs: { history?: boolean } = {},
 ): Promise<number> {
   const file = resolveConfigPath(configFlag);
   const config = await loadOrReport(file);
   if (!config) return 1;
+  if (needs.history && !config.history.enabled) {
+    console.error(`history is off (history.enabled: false in ${file})`);
+    return 1;
+  }
   return withLoadedRelayState(config, file, work);
 }
 
