@@ -1,38 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type HttpSink, startHttpSink } from "../support/http-sink.js";
+import { describe, expect, it } from "vitest";
+import { useEmbeddedRelay } from "../support/embedded-relay.js";
 import { type RelayProcess, startRelayProcess } from "../support/relay-process.js";
 import { waitFor } from "../support/wait.js";
 
 /** Ctrl-C on `npm start` with the embedded Redis: the terminal signals the relay's whole group. */
 describe("Ctrl-C with the embedded Redis", () => {
-  let sink: HttpSink;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    sink = await startHttpSink();
-    dataDir = mkdtempSync(join(tmpdir(), "relay-ctrl-c-"));
-  });
-
-  afterAll(async () => {
-    await sink?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const config = () => `
-server: { port: 0, host: 127.0.0.1 }
-redis: { url: embedded, dataDir: "${dataDir}" }
-allowPrivateNetwork: true
-sources:
-  socialboards: { type: socialboards, verifyToken: v, urlToken: t0ken-for-tests }
-targets:
-  crm: { type: http, url: "${sink.url}/hooks" }
-routes:
-  - to: [crm]
-`;
+  const setup = useEmbeddedRelay("ctrl-c");
+  const config = () => setup.config();
 
   it("stops like SIGTERM: exit 0, no restart of Redis, no refused connection, no redis-server left", async () => {
     const relay = await startRelayProcess(config(), "all", { detached: true });
@@ -84,7 +61,7 @@ routes:
 
   /** The process id of the redis-server the relay started, as that server reports it. */
   async function embeddedRedisPid(): Promise<number> {
-    const url = await waitFor(() => readFileSync(join(dataDir, "address"), "utf8").trim(), {
+    const url = await waitFor(() => readFileSync(join(setup.dataDir, "address"), "utf8").trim(), {
       what: "the embedded Redis's address",
     });
     const admin = new Redis(url);

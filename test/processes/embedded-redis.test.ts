@@ -1,11 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runCli, writeConfig } from "../support/cli-run.js";
-import { type HttpSink, startHttpSink } from "../support/http-sink.js";
+import { useEmbeddedRelay } from "../support/embedded-relay.js";
 import { startRelayProcess } from "../support/relay-process.js";
 import { waitFor } from "../support/wait.js";
 
@@ -16,34 +15,12 @@ const statusChange = readFileSync(
 
 /** `redis.url: embedded`: the relay starts, watches and stops a redis-server of its own. */
 describe("the embedded Redis", () => {
-  let sink: HttpSink;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    sink = await startHttpSink();
-    dataDir = mkdtempSync(join(tmpdir(), "relay-embedded-"));
-  });
-
-  afterAll(async () => {
-    await sink?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const config = () => `
-server: { port: 0, host: 127.0.0.1 }
-redis: { url: embedded, dataDir: "${dataDir}" }
-allowPrivateNetwork: true
-sources:
-  socialboards: { type: socialboards, verifyToken: v, urlToken: t0ken-for-tests }
-targets:
-  crm: { type: http, url: "${sink.url}/hooks" }
-routes:
-  - to: [crm]
-`;
+  const setup = useEmbeddedRelay("embedded");
+  const config = () => setup.config();
 
   it("starts with the relay, takes and delivers a webhook, and stops with it", async () => {
     const relay = await startRelayProcess(config());
-    const port = Number(new URL(readFileSync(join(dataDir, "address"), "utf8")).port);
+    const port = Number(new URL(readFileSync(join(setup.dataDir, "address"), "utf8")).port);
     expect(relay.lines.join("\n")).toContain("started an embedded Redis");
 
     const response = await fetch(`${relay.url}/webhooks/socialboards?token=t0ken-for-tests`, {
@@ -52,7 +29,7 @@ routes:
       body: statusChange,
     });
     expect(response.status).toBe(200);
-    await sink.waitForRequests(1);
+    await setup.sink.waitForRequests(1);
 
     // Killed under the relay, it is started again, with what it held.
     const admin = new Redis(`redis://127.0.0.1:${port}`);
@@ -71,7 +48,7 @@ routes:
       },
       { what: "a webhook accepted after the restart", timeoutMs: 15_000 },
     );
-    await sink.waitForRequests(2, 15_000);
+    await setup.sink.waitForRequests(2, 15_000);
 
     // The same file saved again is reloaded without a word about sections that need a restart.
     writeFileSync(relay.configFile, `${config()}\n# saved again\n`);
@@ -82,7 +59,7 @@ routes:
     expect((await relay.exited).code).toBe(0);
     expect(await accepts(port)).toBe(false);
     // Its data stays for the next start: the append-only file is in the data folder.
-    expect(readdirSync(dataDir)).toContain("appendonlydir");
+    expect(readdirSync(setup.dataDir)).toContain("appendonlydir");
   }, 30_000);
 
   it("refuses to start without a redis-server, saying how to get one", async () => {
